@@ -1,0 +1,64 @@
+# Two commands on a fresh Debian 12 machine (as root or via sudo): `make demo`, `make test`.
+# Both are idempotent: Debian packages are installed only when missing, the venv only
+# re-installed when pyproject.toml changes.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+EXTRAS := test,bench
+
+# Debian packages the project needs at run time or in its tests.
+APT_PACKAGES := \
+	python3-venv \
+	python3-dev \
+	tmux \
+	libusb-1.0-0 \
+	tesseract-ocr \
+	fonts-ocr-b
+
+.PHONY: all setup system-deps venv test lint typecheck pytest demo bench clean
+
+all: test
+
+setup: system-deps venv
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'
+	touch $@
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/pytest
+
+test: setup lint typecheck pytest
+
+demo: setup
+	$(BIN)/kiosk mrz parse < docs/specimens.mrz
+
+bench: setup
+	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Wire-level emulators of each supported device, for tests and `kiosk run --sim`."""

@@ -1,0 +1,18 @@
+"""Shared fixtures for the whole suite."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow", action="store_true", help="run the long fault-injection rounds")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="long variant; run with --slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
