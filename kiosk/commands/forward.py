@@ -8,8 +8,6 @@ from kiosk.commands import Subparsers, not_available
 
 
 def register(subparsers: Subparsers) -> None:
-    parser = subparsers.add_parser(
-        "forward", help="the forwarder daemon (not available yet)"
-    )
+    parser = subparsers.add_parser("forward", help="the forwarder daemon (not available yet)")
     parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     parser.set_defaults(func=not_available("kiosk forward", "issue #6"))
