@@ -14,11 +14,20 @@ VALUES: dict[str, int] = {c: (i if c != "<" else 0) for i, c in enumerate(ALPHAB
 _VALUE_TABLE = bytes(VALUES.get(chr(i), 0) for i in range(256))
 
 
-def check_digit(field: str) -> str:
-    """The check digit of `field` (characters of the MRZ alphabet only) as a character."""
-    values = field.encode("ascii").translate(_VALUE_TABLE)
+def values_of(text: str) -> bytes:
+    """Each character's check-digit value, one byte each (a whole line at a time)."""
+    return text.encode("ascii").translate(_VALUE_TABLE)
+
+
+def digit_for_values(values: bytes) -> str:
+    """The check digit over characters already turned into values by `values_of`."""
     total = 7 * sum(values[0::3]) + 3 * sum(values[1::3]) + sum(values[2::3])
     return chr(48 + total % 10)
+
+
+def check_digit(field: str) -> str:
+    """The check digit of `field` (characters of the MRZ alphabet only) as a character."""
+    return digit_for_values(values_of(field))
 
 
 def neutral_pair(a: str, b: str) -> bool:

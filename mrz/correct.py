@@ -14,30 +14,30 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import combinations, product
 
-from mrz.checkdigit import check_digit, neutral_pair
+from mrz.checkdigit import digit_for_values, neutral_pair, values_of
 from mrz.countries import is_known
 from mrz.formats import Field, Kind, Layout
 
-# What OCR reads for each character of the OCR-B MRZ alphabet, both ways.
-CONFUSABLE: dict[str, str] = {
-    "0": "ODQ",
-    "O": "0",
-    "D": "0",
-    "Q": "0",
-    "1": "IL",
-    "I": "1",
-    "L": "1",
-    "2": "Z",
-    "Z": "2",
-    "5": "S",
-    "S": "5",
-    "6": "G",
-    "G": "6",
-    "8": "B",
-    "B": "8",
-    "K": "<",
-    "<": "K",
-}
+# The confusions of issue #2 (0/O, 1/I, 2/Z, 5/S, 6/G, 8/B, K/<) plus D and Q for 0 and L
+# for 1, which OCR also produces. A letter in a digit-only field has one digit it can be;
+# a digit in a name has one letter (the issue's pair): D, Q and L are used only where a
+# check digit or the list of country codes can confirm them.
+DIGIT_FOR_LETTER = {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5"}
+DIGIT_FOR_LETTER |= {"G": "6", "B": "8"}
+LETTER_FOR_DIGIT = {"0": "O", "1": "I", "2": "Z", "5": "S", "6": "G", "8": "B"}
+CODE_LETTERS_FOR_DIGIT = LETTER_FOR_DIGIT | {"0": "ODQ", "1": "IL"}
+
+
+def _both_ways(pairs: dict[str, str]) -> dict[str, str]:
+    table = {"K": "<", "<": "K"}
+    for letter, digit in pairs.items():
+        table[letter] = table.get(letter, "") + digit
+        table[digit] = table.get(digit, "") + letter
+    return table
+
+
+# Every character and what OCR may have read in its place, for check-digit search.
+CONFUSABLE = _both_ways(DIGIT_FOR_LETTER)
 DIGITS = frozenset("0123456789")
 LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
@@ -88,17 +88,26 @@ class CheckedSpan:
     def single(self) -> tuple[int, int, int] | None:
         return self.slices[0] if len(self.slices) == 1 else None
 
-    def holds(self, lines: Sequence[str]) -> bool:
-        """Whether the check digit matches what `lines` hold in this span."""
+    def holds(self, lines: Sequence[str], values: Sequence[bytes] | None = None) -> bool:
+        """Whether the check digit matches what `lines` hold in this span.
+
+        `values` are the lines already passed through `values_of`, so that a parse
+        translates each line once for all its check digits.
+        """
+        if values is None:
+            values = [values_of(line) for line in lines]
         single = self.single
         if single is not None:
-            text = lines[single[0]][single[1] : single[2]]
+            covered = values[single[0]][single[1] : single[2]]
         else:
-            text = "".join([lines[line][start:stop] for line, start, stop in self.slices])
+            covered = b"".join([values[line][start:stop] for line, start, stop in self.slices])
         digit = lines[self.check[0]][self.check[1]]
-        if digit == check_digit(text):
+        if digit == digit_for_values(covered):
             return True
-        return self.empty_check and digit in "<0" and not text.strip("<")
+        return self.empty_check and digit in "<0" and not any(covered) and self._all_fillers(lines)
+
+    def _all_fillers(self, lines: Sequence[str]) -> bool:
+        return all(lines[line][column] == "<" for line, column in self.positions)
 
 
 class Grid:
@@ -166,7 +175,7 @@ def _fix_digits(grid: Grid, name: str, positions: Sequence[Position], allow: str
         if char in DIGITS or char in allow:
             continue
         options = [c for c in grid.alternatives(position) if c in DIGITS]
-        options += [c for c in CONFUSABLE.get(char, "") if c in DIGITS]
+        options += DIGIT_FOR_LETTER.get(char, "")
         if options:
             grid.set(position, options[0], name, f"letter {char} in a digit-only field")
 
@@ -177,7 +186,7 @@ def _fix_name(grid: Grid, field: Field) -> None:
         char = grid[position]
         if char in DIGITS:
             options = [c for c in grid.alternatives(position) if c in LETTERS]
-            options += [c for c in CONFUSABLE.get(char, "") if c in LETTERS]
+            options += LETTER_FOR_DIGIT.get(char, "")
             if options:
                 grid.set(position, options[0], field.name, f"digit {char} in a name")
     # After the primary/secondary separator and a second `<<`, only fillers may follow:
@@ -206,7 +215,7 @@ def _fix_code(grid: Grid, field: Field) -> None:
         char = text[i]
         options = [char] if char in LETTERS else []
         options += [c for c in grid.alternatives(positions[i]) if c in LETTERS or c == "<"]
-        options += [c for c in CONFUSABLE.get(char, "") if c in LETTERS or c == "<"]
+        options += CODE_LETTERS_FOR_DIGIT.get(char, "") + ("<" if char == "K" else "")
         options_at.append(list(dict.fromkeys(options)) or [char])
     chosen: list[tuple[str, ...]] = []
     for combo in product(*options_at):
@@ -225,11 +234,34 @@ def _fix_code(grid: Grid, field: Field) -> None:
             grid.set(positions[i], char, field.name, f"{text[i]} is not possible in a code")
 
 
-def search(grid: Grid, span: CheckedSpan, fixed: frozenset[Position] = frozenset()) -> bool:
+def allowed_chars(layout: Layout) -> dict[Position, frozenset[str]]:
+    """What each position may hold, by its field's kind (check digits: digits)."""
+    by_kind = {
+        Kind.DATE: DIGITS,
+        Kind.ALNUM: DIGITS | LETTERS | {"<"},
+        Kind.NAME: LETTERS | {"<"},
+        Kind.CODE: LETTERS | {"<"},
+        Kind.COUNTRY: LETTERS | {"<"},
+        Kind.SEX: frozenset("MFX<"),
+    }
+    allowed: dict[Position, frozenset[str]] = {}
+    for field in layout.fields:
+        for position in _positions(field):
+            allowed[position] = frozenset(by_kind[field.kind])
+    return allowed
+
+
+def search(
+    grid: Grid,
+    span: CheckedSpan,
+    allowed: dict[Position, frozenset[str]],
+    fixed: frozenset[Position] = frozenset(),
+) -> bool:
     """Make `span` satisfy its check digit with the fewest confusion swaps, if unique.
 
     Returns whether the span holds afterwards. Positions in `fixed` are already covered by
-    another check digit and are left alone.
+    another check digit and are left alone; a swap must stay within `allowed` (a check
+    digit, which no field covers, must stay a digit).
     """
     if span_holds(grid, span):
         return True
@@ -238,9 +270,9 @@ def search(grid: Grid, span: CheckedSpan, fixed: frozenset[Position] = frozenset
         if position in fixed:
             continue
         current = grid[position]
-        digit_only = position == span.check
+        permitted = allowed.get(position, DIGITS)
         for char in grid.alternatives(position) + CONFUSABLE.get(current, ""):
-            if char == current or (digit_only and char not in DIGITS):
+            if char == current or char not in permitted:
                 continue
             if neutral_pair(char, current) or (position, char) in choices:
                 continue

@@ -8,16 +8,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
+from mrz.checkdigit import values_of
 from mrz.correct import (
-    DIGITS,
     LETTERS,
     CheckedSpan,
     Correction,
     Grid,
+    allowed_chars,
     fix_classes,
     search,
 )
-from mrz.countries import is_known
+from mrz.countries import known_codes
 from mrz.formats import LAYOUTS, Kind, Layout
 from mrz.names import split_name
 from mrz.normalize import fit_layout, split_lines
@@ -30,6 +31,7 @@ _KIND_PATTERN = {
     Kind.DATE: "[0-9<]",
     Kind.SEX: "[MFX<]",
 }
+_SEX = {"M": "M", "F": "F", "X": "X", "<": "X"}
 _DOCUMENT_TYPES = {"TD1": "ACI", "TD2": "ACI", "TD3": "P", "MRVA": "V", "MRVB": "V"}
 
 
@@ -115,19 +117,21 @@ def parse(
         Correction(f"line {r.line}", r.line, len(r.now), r.was, r.now, r.reason) for r in repairs
     ]
     structure_ok = _pattern(layout).fullmatch("".join(lines)) is not None
-    checks = {span.name: span.holds(lines) for span in spans}
+    values = [values_of(line) for line in lines]
+    checks = {span.name: span.holds(lines, values) for span in spans}
     if not strict and not (structure_ok and all(checks.values())):
         grid = Grid(lines, candidates)
         fix_classes(grid, layout, spans)
         spans = _checked_spans(layout, grid.lines())
         composite = spans[-1] if layout.composite else None
+        allowed = _allowed(layout.name)
         locked: set[tuple[int, int]] = set()
         for span in spans:
-            if span is not composite and search(grid, span):
+            if span is not composite and search(grid, span, allowed):
                 locked.update(span.positions)
                 locked.add(span.check)
         if composite is not None:
-            search(grid, composite, frozenset(locked))
+            search(grid, composite, allowed, frozenset(locked))
         corrections += sorted(grid.corrections, key=lambda c: (c.line, c.column))
         lines = grid.lines()
         spans = _checked_spans(layout, lines)
@@ -159,6 +163,11 @@ def _pattern_named(name: str) -> re.Pattern[str]:
         line, column = layout.composite_at
         cells[line][column] = "[0-9]"
     return re.compile("".join("".join(row) for row in cells))
+
+
+@cache
+def _allowed(name: str) -> dict[tuple[int, int], frozenset[str]]:
+    return allowed_chars(LAYOUTS[name])
 
 
 @cache
@@ -246,12 +255,13 @@ def _extract(
         )
     elif layout.name in ("TD1", "TD2") and code[1] == "V":
         warnings.append(Warning("document_code", "V is not allowed as the second letter"))
+    codes = known_codes()
     for key in ("issuing_state", "nationality"):
         value = values[key].replace("<", "")
-        if value and not is_known(value) and not set(value) - LETTERS:
+        if value not in codes and value and not set(value) - LETTERS:
             warnings.append(Warning(key, f"unknown country code {value!r}"))
     sex_char = values["sex"]
-    sex = {"M": "M", "F": "F", "X": "X", "<": "X"}.get(sex_char)
+    sex = _SEX.get(sex_char)
     if sex is None:
         warnings.append(Warning("sex", f"{sex_char!r} is not M, F, X or <"))
     birth = _date(values["birth_date"], "birth_date", today, warnings)
@@ -285,7 +295,7 @@ def _extract(
 def _date(raw: str, key: str, today: dt.date, warnings: list[Warning]) -> dt.date | None:
     """ISO date with the century inferred: births never in the future, expiries within
     50 years from today; `<` in the day or month means unknown (no ISO date)."""
-    if not (raw.isdigit() and set(raw) <= DIGITS):
+    if not raw.isdigit():  # `<` for an unknown part (lines are ASCII by now)
         return None
     yy, month, day = int(raw[:2]), int(raw[2:4]), int(raw[4:])
     year = 2000 + yy
