@@ -16,7 +16,8 @@ APT_PACKAGES := \
 	tmux \
 	libusb-1.0-0 \
 	tesseract-ocr \
-	fonts-ocr-b
+	fonts-ocr-b \
+	systemd
 
 .PHONY: all setup system-deps venv test lint typecheck pytest demo bench clean
 
