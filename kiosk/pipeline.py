@@ -1,0 +1,362 @@
+"""The capture of one traveller as a state machine (DESIGN.md, "Data flow").
+
+    logged out -> waiting for a document -> document -> face -> fingers -> review -> sealed
+
+The pipeline owns the order of steps, retries, officer overrides, exceptions and the
+record body. It does no I/O: device events and quality results come in as method calls
+(from the UI's workers), sealing goes out through a `Sealer`. The UI observes `state`
+and `Traveller` and sends actions; it never talks to a driver.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+import mrz
+from kiosk import KioskError
+
+
+class State(Enum):
+    LOGGED_OUT = "logged out"
+    WAITING = "waiting for a document"
+    DOCUMENT = "document read"
+    FACE = "face capture"
+    FINGERS = "fingerprints"
+    REVIEW = "review"
+
+
+class Direction(Enum):
+    ENTRY = "entry"
+    EXIT = "exit"
+
+    def other(self) -> Direction:
+        return Direction.EXIT if self is Direction.ENTRY else Direction.ENTRY
+
+
+class Decision(Enum):
+    ADMIT = "admit"
+    REFUSE = "refuse"
+    REFER = "refer"  # to second-line inspection
+
+
+class FingerException(Enum):
+    """ANSI/NIST-style reasons a finger could not be captured, recorded as data."""
+
+    AMPUTATED = "amputated"
+    BANDAGED = "bandaged"
+    UNABLE = "unable to print"
+
+
+# ANSI/NIST-ITL finger position codes.
+FINGER_NAMES = {
+    1: "right thumb",
+    2: "right index",
+    3: "right middle",
+    4: "right ring",
+    5: "right little",
+    6: "left thumb",
+    7: "left index",
+    8: "left middle",
+    9: "left ring",
+    10: "left little",
+}
+
+
+class PipelineError(KioskError):
+    """An action that does not fit the current step (the UI shows the message)."""
+
+
+class Sealer(Protocol):
+    def __call__(
+        self, record_type: str, officer_id: str, direction: str, body: dict[str, Any]
+    ) -> str:
+        """Seal durably and return the record id."""
+        ...
+
+
+@dataclass(frozen=True)
+class Policy:
+    fingers: tuple[int, ...] = (2, 7)  # right and left index
+    finger_attempts: int = 3
+    finger_threshold: int = 35  # NFIQ 2 score 0-100
+    face_attempts: int = 3
+    minor_age: int = 18
+
+
+@dataclass
+class DocumentCheck:
+    name: str
+    ok: bool
+    message: str
+
+
+@dataclass
+class FingerCapture:
+    position: int
+    attempts: int = 0
+    best_score: int | None = None
+    image: bytes | None = None  # encoded (PNG/WSQ) best image
+    exception: FingerException | None = None
+    override: str | None = None  # reason, when the officer accepted a poor finger
+
+
+@dataclass
+class Traveller:
+    """Everything captured for one traveller so far."""
+
+    document: mrz.MRZResult | None = None
+    document_source: str = ""  # "reader", "camera" or "manual"
+    checks: list[DocumentCheck] = field(default_factory=list)
+    portrait: bytes | None = None
+    face_quality: dict[str, Any] = field(default_factory=dict)
+    face_override: str | None = None
+    face_attempts: int = 0
+    fingers: dict[int, FingerCapture] = field(default_factory=dict)
+    overrides: list[dict[str, str]] = field(default_factory=list)
+    decision: Decision | None = None
+
+
+def document_checks(result: mrz.MRZResult, today: dt.date, minor_age: int) -> list[DocumentCheck]:
+    """What an officer must see about a document at a glance."""
+    checks = [
+        DocumentCheck(
+            "check digits",
+            result.valid,
+            "all check digits hold" if result.valid else "check digits FAILED: verify by hand",
+        )
+    ]
+    if result.expiry_date is not None:
+        expired = result.expiry_date < today
+        checks.append(
+            DocumentCheck(
+                "expiry",
+                not expired,
+                f"expired on {result.expiry_date}"
+                if expired
+                else f"valid until {result.expiry_date}",
+            )
+        )
+    else:
+        checks.append(DocumentCheck("expiry", False, "expiry date unreadable"))
+    if result.birth_date is not None:
+        born = result.birth_date
+        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        checks.append(
+            DocumentCheck(
+                "age", age >= minor_age, f"age {age}" + (" (MINOR)" if age < minor_age else "")
+            )
+        )
+    for warning in result.warnings:
+        if "country code" in warning.message:
+            checks.append(DocumentCheck(warning.field, False, warning.message))
+    return checks
+
+
+class Pipeline:
+    """One lane's capture flow. Observers are called after every change."""
+
+    def __init__(
+        self,
+        sealer: Sealer,
+        *,
+        policy: Policy | None = None,
+        direction: Direction = Direction.ENTRY,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        self.sealer = sealer
+        self.policy = policy or Policy()
+        self.direction = direction
+        self.today = today
+        self.state = State.LOGGED_OUT
+        self.officer_id: str | None = None
+        self.traveller = Traveller()
+        self.last_record_id: str | None = None
+        self.observers: list[Callable[[Pipeline], None]] = []
+
+    # -- helpers ---------------------------------------------------------------------
+    def _changed(self) -> None:
+        for observer in list(self.observers):
+            observer(self)
+
+    def _expect(self, *states: State) -> None:
+        if self.state not in states:
+            raise PipelineError(f"not possible during {self.state.value}")
+
+    def _audit(self, event: str, **details: Any) -> str:
+        return self.sealer(
+            "audit", self.officer_id or "-", self.direction.value, {"event": event, **details}
+        )
+
+    @property
+    def pending_fingers(self) -> list[int]:
+        done = self.traveller.fingers
+        return [
+            position
+            for position in self.policy.fingers
+            if not self._finger_done(done.get(position))
+        ]
+
+    def _finger_done(self, capture: FingerCapture | None) -> bool:
+        if capture is None:
+            return False
+        if capture.exception is not None or capture.override is not None:
+            return True
+        score = capture.best_score
+        return score is not None and (
+            score >= self.policy.finger_threshold or capture.attempts >= self.policy.finger_attempts
+        )
+
+    # -- officer session -------------------------------------------------------------
+    def login(self, officer_id: str) -> None:
+        self._expect(State.LOGGED_OUT)
+        self.officer_id = officer_id
+        self.state = State.WAITING
+        self._audit("login")
+        self._changed()
+
+    def logout(self) -> None:
+        if self.state not in (State.LOGGED_OUT, State.WAITING):
+            self.cancel()
+        if self.officer_id is not None:
+            self._audit("logout")
+        self.officer_id = None
+        self.state = State.LOGGED_OUT
+        self._changed()
+
+    def toggle_direction(self) -> None:
+        self._expect(State.WAITING)
+        self.direction = self.direction.other()
+        self._audit("direction", direction=self.direction.value)
+        self._changed()
+
+    def device_fault(self, device: str, reason: str) -> None:
+        self._audit("device fault", device=device, reason=reason)
+
+    # -- capture steps ---------------------------------------------------------------
+    def document_read(self, lines: Sequence[str], source: str) -> mrz.MRZResult:
+        """MRZ lines from the serial reader, the camera, or typed by the officer.
+
+        Malformed text raises `mrz.MRZError` and changes nothing.
+        """
+        self._expect(State.WAITING, State.DOCUMENT)
+        result = mrz.parse(lines, strict=source == "reader")
+        self.traveller = Traveller(document=result, document_source=source)
+        self.traveller.checks = document_checks(result, self.today(), self.policy.minor_age)
+        self.state = State.DOCUMENT
+        self._changed()
+        return result
+
+    def confirm_document(self, override_reason: str | None = None) -> None:
+        """Go on to the face; a failed check needs the officer's reason."""
+        self._expect(State.DOCUMENT)
+        failed = [c.name for c in self.traveller.checks if not c.ok]
+        if failed and not override_reason:
+            raise PipelineError(f"{', '.join(failed)} failed: give an override reason to go on")
+        if failed and override_reason:
+            self._override("document", override_reason, checks=", ".join(failed))
+        self.state = State.FACE
+        self._changed()
+
+    def face_captured(
+        self, portrait: bytes, quality: dict[str, Any], passed: bool, manual_reason: str | None
+    ) -> None:
+        """A portrait from auto-capture (passed) or the officer's manual capture."""
+        self._expect(State.FACE)
+        self.traveller.face_attempts += 1
+        if not passed and not manual_reason:
+            if self.traveller.face_attempts >= self.policy.face_attempts:
+                raise PipelineError("face quality still failing: capture manually with a reason")
+            self._changed()
+            return
+        self.traveller.portrait = portrait
+        self.traveller.face_quality = quality
+        if not passed and manual_reason:
+            self.traveller.face_override = manual_reason
+            self._override("face", manual_reason)
+        self.state = State.FINGERS if self.policy.fingers else State.REVIEW
+        self._changed()
+
+    def finger_captured(self, position: int, image: bytes, score: int) -> FingerCapture:
+        """One attempt at a finger; the best attempt is kept."""
+        self._expect(State.FINGERS)
+        capture = self.traveller.fingers.setdefault(position, FingerCapture(position))
+        capture.attempts += 1
+        if capture.best_score is None or score > capture.best_score:
+            capture.best_score, capture.image = score, image
+        self._after_finger()
+        return capture
+
+    def finger_exception(self, position: int, reason: FingerException) -> None:
+        self._expect(State.FINGERS)
+        capture = self.traveller.fingers.setdefault(position, FingerCapture(position))
+        capture.exception = reason
+        self._after_finger()
+
+    def accept_poor_finger(self, position: int, reason: str) -> None:
+        self._expect(State.FINGERS)
+        capture = self.traveller.fingers.get(position)
+        if capture is None or capture.best_score is None:
+            raise PipelineError(f"no capture of the {FINGER_NAMES[position]} to accept")
+        capture.override = reason
+        self._override("finger", reason, position=str(position))
+        self._after_finger()
+
+    def _after_finger(self) -> None:
+        if not self.pending_fingers:
+            self.state = State.REVIEW
+        self._changed()
+
+    def decide(self, decision: Decision) -> str:
+        """Seal the record (the commit point) and get ready for the next traveller."""
+        self._expect(State.REVIEW)
+        self.traveller.decision = decision
+        assert self.officer_id is not None
+        record_id = self.sealer(
+            "traveller", self.officer_id, self.direction.value, self.record_body()
+        )
+        self.last_record_id = record_id
+        self.traveller = Traveller()
+        self.state = State.WAITING
+        self._changed()
+        return record_id
+
+    def cancel(self) -> None:
+        """Drop the traveller in progress; nothing is sealed."""
+        if self.state is State.LOGGED_OUT:
+            return
+        self.traveller = Traveller()
+        self.state = State.WAITING
+        self._changed()
+
+    def _override(self, step: str, reason: str, **details: str) -> None:
+        self.traveller.overrides.append({"step": step, "reason": reason, **details})
+        self._audit("override", step=step, reason=reason, **details)
+
+    def record_body(self) -> dict[str, Any]:
+        """The encrypted body of the traveller record (docs/record.cddl)."""
+        t = self.traveller
+        document = t.document.to_dict() if t.document else None
+        return {
+            "document": document,
+            "document_source": t.document_source,
+            "document_checks": {c.name: c.ok for c in t.checks},
+            "portrait": t.portrait,
+            "face_quality": t.face_quality,
+            "fingers": [
+                {
+                    "position": c.position,
+                    "image": c.image,
+                    "score": c.best_score,
+                    "attempts": c.attempts,
+                    "exception": c.exception.value if c.exception else None,
+                    "override": c.override,
+                }
+                for c in sorted(t.fingers.values(), key=lambda c: c.position)
+            ],
+            "overrides": t.overrides,
+            "decision": t.decision.value if t.decision else None,
+        }

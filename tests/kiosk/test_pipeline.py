@@ -1,0 +1,161 @@
+"""The capture state machine: happy path, cancel, overrides, poor fingers, exceptions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+import mrz
+from kiosk.pipeline import (
+    Decision,
+    Direction,
+    FingerException,
+    Pipeline,
+    PipelineError,
+    Policy,
+    State,
+)
+
+TD3 = [
+    "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+    "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
+]
+TODAY = dt.date(2026, 11, 23)
+
+
+class Journal:
+    """Keeps what the pipeline seals, in order (the outbox's role, in memory)."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[str, str, str, dict[str, Any]]] = []
+
+    def __call__(self, record_type: str, officer: str, direction: str, body: dict[str, Any]) -> str:
+        self.records.append((record_type, officer, direction, body))
+        return f"record-{len(self.records)}"
+
+    def of_type(self, record_type: str) -> list[dict[str, Any]]:
+        return [body for kind, _, _, body in self.records if kind == record_type]
+
+
+def valid_passport() -> list[str]:
+    return mrz.compose(
+        "TD3",
+        document_code="P",
+        issuing_state="UTO",
+        document_number="L898902C3",
+        nationality="UTO",
+        birth_date="740812",
+        sex="F",
+        expiry_date="300415",
+        surname="ERIKSSON",
+        given_names="ANNA MARIA",
+    )
+
+
+@pytest.fixture
+def journal() -> Journal:
+    return Journal()
+
+
+@pytest.fixture
+def pipeline(journal: Journal) -> Pipeline:
+    pipeline = Pipeline(journal, policy=Policy(fingers=(2, 7)), today=lambda: TODAY)
+    pipeline.login("anna")
+    return pipeline
+
+
+def test_happy_path_seals_one_traveller_record(pipeline: Pipeline, journal: Journal) -> None:
+    pipeline.document_read(valid_passport(), "reader")
+    assert all(check.ok for check in pipeline.traveller.checks)
+    pipeline.confirm_document()
+    assert pipeline.state is State.FACE
+    pipeline.face_captured(b"jpeg", {"sharpness": 90}, passed=True, manual_reason=None)
+    pipeline.finger_captured(2, b"png-2", 60)
+    assert pipeline.state is State.FINGERS
+    pipeline.finger_captured(7, b"png-7", 55)
+    assert pipeline.state is State.REVIEW
+    record_id = pipeline.decide(Decision.ADMIT)
+    assert pipeline.state is State.WAITING
+    [body] = journal.of_type("traveller")
+    assert record_id == "record-2"  # after the login audit record
+    assert body["document"]["document_number"] == "L898902C3"
+    assert body["decision"] == "admit"
+    assert [f["position"] for f in body["fingers"]] == [2, 7]
+    assert body["overrides"] == []
+
+
+def test_cancel_at_any_step_seals_nothing(pipeline: Pipeline, journal: Journal) -> None:
+    pipeline.document_read(valid_passport(), "reader")
+    pipeline.confirm_document()
+    pipeline.face_captured(b"jpeg", {}, passed=True, manual_reason=None)
+    pipeline.cancel()
+    assert pipeline.state is State.WAITING
+    assert journal.of_type("traveller") == []
+    assert pipeline.traveller.document is None
+
+
+def test_expired_document_needs_an_override_reason(pipeline: Pipeline, journal: Journal) -> None:
+    pipeline.document_read(TD3, "reader")  # the specimen expired in 2012
+    expiry = next(c for c in pipeline.traveller.checks if c.name == "expiry")
+    assert not expiry.ok and "expired" in expiry.message
+    with pytest.raises(PipelineError, match="expiry failed"):
+        pipeline.confirm_document()
+    pipeline.confirm_document(override_reason="humanitarian entry")
+    [audit] = [b for b in journal.of_type("audit") if b["event"] == "override"]
+    assert audit["reason"] == "humanitarian entry"
+    assert pipeline.traveller.overrides[0]["step"] == "document"
+
+
+def test_malformed_mrz_changes_nothing(pipeline: Pipeline) -> None:
+    with pytest.raises(mrz.MRZError):
+        pipeline.document_read(["P<UTO", "garbage"], "reader")
+    assert pipeline.state is State.WAITING
+
+
+def test_poor_finger_is_retried_then_best_kept(pipeline: Pipeline) -> None:
+    pipeline.document_read(valid_passport(), "manual")
+    pipeline.confirm_document()
+    pipeline.face_captured(b"jpeg", {}, passed=True, manual_reason=None)
+    first = pipeline.finger_captured(2, b"poor", 10)
+    assert pipeline.pending_fingers == [2, 7]
+    pipeline.finger_captured(2, b"better", 20)
+    pipeline.finger_captured(2, b"worse", 5)
+    assert first.attempts == 3 and first.best_score == 20 and first.image == b"better"
+    assert pipeline.pending_fingers == [7]  # attempts exhausted: best one kept
+
+
+def test_finger_exception_is_recorded(pipeline: Pipeline, journal: Journal) -> None:
+    pipeline.document_read(valid_passport(), "camera")
+    pipeline.confirm_document()
+    pipeline.face_captured(b"jpeg", {}, passed=True, manual_reason=None)
+    pipeline.finger_exception(2, FingerException.BANDAGED)
+    pipeline.finger_captured(7, b"png", 80)
+    pipeline.decide(Decision.REFER)
+    [body] = journal.of_type("traveller")
+    assert body["fingers"][0]["exception"] == "bandaged"
+    assert body["decision"] == "refer"
+
+
+def test_manual_face_capture_is_flagged(pipeline: Pipeline) -> None:
+    pipeline.document_read(valid_passport(), "reader")
+    pipeline.confirm_document()
+    pipeline.face_captured(b"dark", {}, passed=False, manual_reason=None)
+    assert pipeline.state is State.FACE
+    pipeline.face_captured(b"dark", {}, passed=False, manual_reason="glasses cannot be removed")
+    assert pipeline.traveller.face_override == "glasses cannot be removed"
+    assert pipeline.state is State.FINGERS
+
+
+def test_direction_switch_and_audit_trail(journal: Journal) -> None:
+    pipeline = Pipeline(journal, today=lambda: TODAY)
+    with pytest.raises(PipelineError):
+        pipeline.document_read(valid_passport(), "reader")  # nobody logged in
+    pipeline.login("anna")
+    pipeline.toggle_direction()
+    assert pipeline.direction is Direction.EXIT
+    pipeline.device_fault("fingerprint", "unplugged")
+    pipeline.logout()
+    events = [body["event"] for body in journal.of_type("audit")]
+    assert events == ["login", "direction", "device fault", "logout"]
