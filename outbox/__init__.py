@@ -4,6 +4,6 @@ outbox, the forwarder and its transports, and verification for the central side.
 Named `outbox`, not `queue`, so that it never shadows the standard library's `queue`.
 """
 
+from outbox.errors import OutboxError, OutboxFull, RecordError, TransportError
 
-class OutboxError(Exception):
-    """Base class of outbox errors; the message says what to do."""
+__all__ = ["OutboxError", "OutboxFull", "RecordError", "TransportError"]

@@ -1,15 +1,127 @@
-"""`kiosk outbox`: what is waiting and what was delivered (built in issue #6)."""
+"""`kiosk outbox status|list|export|inject`: what is waiting, what was delivered."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+import os
+import time
+import uuid
+from pathlib import Path
 
-from kiosk.commands import Subparsers, not_available
+from kiosk.commands import Subparsers
+
+
+def add_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="configuration file (default $KIOSK_CONFIG or /etc/border-kiosk/kiosk.toml)",
+    )
 
 
 def register(subparsers: Subparsers) -> None:
-    parser = subparsers.add_parser(
-        "outbox", help="what is waiting and what was delivered (not available yet)"
-    )
-    parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    parser.set_defaults(func=not_available("kiosk outbox", "issue #6"))
+    parser = subparsers.add_parser("outbox", help="what is waiting, what was delivered")
+    actions = parser.add_subparsers(dest="outbox_command", metavar="ACTION")
+    actions.required = True
+
+    status = actions.add_parser("status", help="backlog and link figures")
+    status.add_argument("--json", action="store_true")
+    listing = actions.add_parser("list", help="records with their state")
+    listing.add_argument("--state", choices=["pending", "delivered"])
+    listing.add_argument("--limit", type=int, default=50, help="newest N (default 50; 0: all)")
+    listing.add_argument("--json", action="store_true")
+    export = actions.add_parser("export", help="copy records as .cose files into a directory")
+    export.add_argument("directory", type=Path)
+    export.add_argument("--state", choices=["pending", "delivered"])
+    export.add_argument("--json", action="store_true")
+    inject = actions.add_parser("inject", help="seal synthetic records of type 'test'")
+    inject.add_argument("--count", type=int, default=1)
+    inject.add_argument("--size", type=int, default=1024, help="body size in bytes")
+    inject.add_argument("--json", action="store_true")
+    for command in (status, listing, export, inject):
+        add_config_option(command)
+        command.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from kiosk import UsageError, config
+    from kiosk.records import identity, open_outbox
+
+    cfg = config.load(args.config)
+    with open_outbox(cfg) as outbox:
+        if args.outbox_command == "status":
+            figures = outbox.status().to_dict()
+            if args.json:
+                print(json.dumps(figures))
+            else:
+                age = figures["oldest_pending_age_s"]
+                print(f"pending     {figures['pending']} records, {figures['pending_bytes']} bytes")
+                print(f"oldest      {_age(age) if age is not None else '-'}")
+                print(f"delivered   {figures['delivered']} (kept until the retention ends)")
+                print(f"last seq    {figures['last_seq']}")
+                print(f"link        {figures['link']} {figures['link_detail']}".rstrip())
+        elif args.outbox_command == "list":
+            for seq, record_id, kind, size, state, sealed_at, delivered_at in outbox.records(
+                args.state, args.limit or None
+            ):
+                row = {
+                    "seq": seq,
+                    "id": str(uuid.UUID(bytes=record_id)),
+                    "type": kind,
+                    "size": size,
+                    "state": state,
+                    "sealed_at": _iso(sealed_at),
+                    "delivered_at": _iso(delivered_at) if delivered_at else None,
+                }
+                if args.json:
+                    print(json.dumps(row))
+                else:
+                    print(
+                        f"{seq:>8}  {row['id']}  {kind:<9} {size:>8}  {state:<9} {row['sealed_at']}"
+                    )
+        elif args.outbox_command == "export":
+            from outbox.record import fsync_directory
+
+            args.directory.mkdir(parents=True, exist_ok=True)
+            count = 0
+            for seq, data in outbox.data(args.state):
+                target = args.directory / f"{cfg.kiosk_id}-{seq:012d}.cose"
+                temporary = target.with_name("." + target.name + ".tmp")
+                temporary.write_bytes(data)
+                with temporary.open("rb") as handle:
+                    os.fsync(handle.fileno())
+                temporary.replace(target)
+                count += 1
+            fsync_directory(args.directory)
+            print(json.dumps({"exported": count}) if args.json else f"exported {count} records")
+        elif args.outbox_command == "inject":
+            if args.count < 1 or args.size < 0:
+                raise UsageError("--count must be at least 1 and --size not negative")
+            who = identity(cfg)
+            start = time.perf_counter()
+            for n in range(args.count):
+                outbox.seal(
+                    who, "test", "technician", "entry", {"test": n, "pad": os.urandom(args.size)}
+                )
+            elapsed = time.perf_counter() - start
+            result = {"sealed": args.count, "seconds": round(elapsed, 3)}
+            if args.json:
+                print(json.dumps(result))
+            else:
+                print(f"sealed {args.count} test records in {elapsed:.2f} s")
+    return 0
+
+
+def _iso(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="seconds")
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from kiosk import KioskError
 from kiosk.commands import Subparsers, not_available
@@ -36,10 +37,44 @@ def register(subparsers: Subparsers) -> None:
 
     _register_officer(actions)
 
-    for name in ("init", "show", "check", "rotate-key"):
-        pending = actions.add_parser(name, help=f"{name} (not available yet)")
-        pending.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-        pending.set_defaults(func=not_available(f"kiosk provision {name}", "issue #8"))
+    init = actions.add_parser(
+        "init",
+        help="create keys and configuration; print the enrolment data",
+        description="Create the state directory, the kiosk's Ed25519 key and a validated "
+        "configuration, then print what the central registry needs (also as a QR code).",
+    )
+    init.add_argument("--config", type=Path, default=None, help="where to write the TOML")
+    init.add_argument("--kiosk-id", required=True)
+    init.add_argument("--post", required=True, help="border-post code")
+    init.add_argument("--direction", choices=["entry", "exit"], default="entry")
+    init.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR))
+    init.add_argument("--central-key", type=Path, required=True, help="central public key file")
+    init.add_argument("--transport", choices=["nats", "https", "dir"], required=True)
+    init.add_argument("--url", help="nats:// or https:// URL of the central side")
+    init.add_argument("--dir", help="with --transport dir: the export directory")
+    init.add_argument("--json", action="store_true")
+    init.set_defaults(func=run_init)
+
+    show = actions.add_parser("show", help="the enrolment data of this kiosk")
+    show.add_argument("--config", type=Path, default=None)
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=run_show)
+
+    check = actions.add_parser("check", help="validate configuration, keys, devices, link, clock")
+    check.add_argument("--config", type=Path, default=None)
+    check.set_defaults(func=run_check)
+
+    central = actions.add_parser(
+        "central-key", help="(central side) a new central key pair for record encryption"
+    )
+    central.add_argument("private", type=Path, help="private key file to create (0600)")
+    central.add_argument("public", type=Path, help="public key file to hand to kiosks")
+    central.add_argument("--hybrid", action="store_true", help="ML-KEM-768 + X25519")
+    central.set_defaults(func=run_central_key)
+
+    rotate = actions.add_parser("rotate-key", help="rotate-key (not available yet)")
+    rotate.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    rotate.set_defaults(func=not_available("kiosk provision rotate-key", "issue #8"))
 
 
 def _register_officer(actions: Subparsers) -> None:
@@ -111,6 +146,77 @@ def run_officer(args: argparse.Namespace) -> int:
     elif verb == "reset-pin":
         store.reset_pin(args.officer_id, _read_pin())
         print(f"new PIN set for {args.officer_id}")
+    return 0
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from kiosk import UsageError, config
+    from kiosk.provisioning import InitOptions, init, qr_text
+
+    if args.transport == "dir":
+        if not args.dir:
+            raise UsageError("--transport dir needs --dir PATH")
+        settings = {"path": args.dir}
+    else:
+        if not args.url:
+            raise UsageError(f"--transport {args.transport} needs --url")
+        settings = {"url": args.url}
+    data = init(
+        InitOptions(
+            config_path=args.config or config.default_path(),
+            kiosk_id=args.kiosk_id,
+            post=args.post,
+            direction=args.direction,
+            state_dir=args.state_dir,
+            central_key=args.central_key,
+            transport=args.transport,
+            transport_settings=settings,
+        )
+    )
+    _print_enrolment(data, args.json, qr_text)
+    return 0
+
+
+def _print_enrolment(data: dict[str, str], as_json: bool, qr: Any) -> None:
+    if as_json:
+        print(json.dumps(data))
+        return
+    print(f"kiosk        {data['kiosk']}")
+    print(f"post         {data['post']}")
+    print(f"kid          {data['kid']}")
+    print(f"fingerprint  {data['fingerprint']}")
+    print(data["public_key"], end="")
+    print(qr(json.dumps({k: data[k] for k in ("kiosk", "post", "kid", "fingerprint")})))
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from kiosk import config
+    from kiosk.provisioning import qr_text, show
+
+    _print_enrolment(show(config.load(args.config)), args.json, qr_text)
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from kiosk import config
+    from kiosk.provisioning import check
+
+    path = args.config or config.default_path()
+    problems = check(path)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if not problems:
+        print(f"{path}: ready")
+    return 1 if problems else 0
+
+
+def run_central_key(args: argparse.Namespace) -> int:
+    from outbox.keys import generate_central_key
+
+    if args.private.exists():
+        raise KioskError(f"{args.private} exists; not overwriting a key")
+    generate_central_key(args.private, args.public, hybrid=args.hybrid)
+    print(f"private key {args.private} (keep it on the central side), public key {args.public}")
     return 0
 
 

@@ -1,0 +1,58 @@
+"""Deterministic CBOR (RFC 8949 §4.2.1) on top of cbor2, and a strict decoder.
+
+cbor2's `canonical=True` sorts map keys length-first (the old "canonical CBOR" of §4.2.3);
+core deterministic encoding sorts them by their encoded bytes. So maps are put in that
+order here and cbor2 writes them as given (`canonical=False` keeps insertion order); it
+always writes shortest-form integers and lengths and definite-length containers. Records
+carry no floats, which keeps float width rules out of the picture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import cbor2
+
+from outbox.errors import RecordError
+
+
+def _ordered(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        if all(type(k) is str for k in value):
+            # Text keys share a major type, so their encoded order is by UTF-8 length,
+            # then bytes: no need to encode each key to sort.
+            keys = sorted(value, key=lambda k: (len(k.encode()), k.encode()))
+        else:
+            keys = [k for _, k in sorted((encode(k), k) for k in value)]
+        return {k: _ordered(value[k]) for k in keys}
+    if isinstance(value, list | tuple):
+        return [_ordered(v) for v in value]
+    if isinstance(value, cbor2.CBORTag):
+        return cbor2.CBORTag(value.tag, _ordered(value.value))
+    if isinstance(value, float):
+        raise RecordError("floats are not used in records; scale to an integer")
+    return value
+
+
+def encode(value: Any) -> bytes:
+    """Deterministic encoding: maps sorted by encoded key bytes, shortest forms."""
+    return cbor2.dumps(_ordered(value))
+
+
+def decode(data: bytes, what: str = "record") -> Any:
+    """Decode exactly one item in deterministic encoding.
+
+    Duplicate map keys, trailing bytes and any other encoding of the same value are
+    refused: what was signed must be the only way to write it.
+    """
+    try:
+        value = cbor2.loads(data, allow_duplicate_keys=False)
+    except (cbor2.CBORDecodeError, ValueError, TypeError, RecursionError, EOFError) as exc:
+        raise RecordError(f"{what} is not valid CBOR: {exc}") from None
+    again = encode(value)
+    if again != data:
+        if data.startswith(again):
+            raise RecordError(f"{what} has {len(data) - len(again)} trailing bytes")
+        raise RecordError(f"{what} is not in deterministic CBOR encoding")
+    return value

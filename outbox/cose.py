@@ -1,0 +1,95 @@
+"""COSE_Sign1 (RFC 9052 §4.2) with Ed25519, written on cbor2 and cryptography.
+
+    COSE_Sign1 = #6.18([protected: bstr .cbor {1: -8}, unprotected: {4: kid},
+                        payload: bstr, signature: bstr])
+
+The signature covers Sig_structure = ["Signature1", protected, external_aad = h'', payload].
+Verification accepts algorithm -8 (EdDSA) and -19 (Ed25519, the fully specified name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import cbor2
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from outbox import cbor
+from outbox.errors import RecordError
+
+COSE_SIGN1_TAG = 18
+ALG, KID = 1, 4
+EDDSA, ED25519 = -8, -19
+ACCEPTED_ALGORITHMS = (EDDSA, ED25519)
+
+
+@dataclass(frozen=True)
+class Sign1:
+    protected: bytes
+    unprotected: dict[Any, Any]
+    payload: bytes
+    signature: bytes
+
+    @property
+    def kid(self) -> bytes | None:
+        headers = {**self.unprotected, **cbor.decode(self.protected, "protected header")}
+        value = headers.get(KID)
+        return value if isinstance(value, bytes) else None
+
+
+def sig_structure(protected: bytes, payload: bytes, external_aad: bytes = b"") -> bytes:
+    return cbor.encode(["Signature1", protected, external_aad, payload])
+
+
+def sign1(
+    payload: bytes,
+    key: ed25519.Ed25519PrivateKey,
+    kid: bytes,
+    protected: dict[int, Any] | None = None,
+) -> bytes:
+    """A tagged COSE_Sign1 over `payload`; its bytes are stored and sent as they are."""
+    protected_bytes = cbor.encode(protected if protected is not None else {ALG: EDDSA})
+    signature = key.sign(sig_structure(protected_bytes, payload))
+    return cbor.encode(
+        cbor2.CBORTag(COSE_SIGN1_TAG, [protected_bytes, {KID: kid}, payload, signature])
+    )
+
+
+def parse(data: bytes) -> Sign1:
+    """Structure only (no signature check): a tagged, deterministic COSE_Sign1."""
+    value = cbor.decode(data, "COSE_Sign1")
+    if not isinstance(value, cbor2.CBORTag) or value.tag != COSE_SIGN1_TAG:
+        raise RecordError("not a COSE_Sign1 message (CBOR tag 18 expected)")
+    parts = value.value
+    if not (isinstance(parts, list | tuple) and len(parts) == 4):
+        raise RecordError("COSE_Sign1 must be an array of 4 items")
+    protected, unprotected, payload, signature = parts
+    if not isinstance(protected, bytes) or not isinstance(unprotected, Mapping):
+        raise RecordError("COSE_Sign1 headers are malformed")
+    if not isinstance(payload, bytes):
+        raise RecordError("COSE_Sign1 payload must be attached (a byte string)")
+    if not isinstance(signature, bytes) or len(signature) != 64:
+        raise RecordError("COSE_Sign1 signature must be 64 bytes (Ed25519)")
+    return Sign1(protected, dict(unprotected), payload, signature)
+
+
+def verify1(
+    data: bytes, key_for: Callable[[bytes | None], ed25519.Ed25519PublicKey | None]
+) -> Sign1:
+    """Parse and check the signature with the key `key_for(kid)` returns."""
+    message = parse(data)
+    headers = cbor.decode(message.protected, "protected header")
+    if not isinstance(headers, dict) or headers.get(ALG) not in ACCEPTED_ALGORITHMS:
+        raise RecordError(f"unsupported COSE algorithm {headers.get(ALG)!r}; expected EdDSA")
+    key = key_for(message.kid)
+    if key is None:
+        kid = message.kid.hex() if message.kid else "none"
+        raise RecordError(f"no registered kiosk key with kid {kid}")
+    try:
+        key.verify(message.signature, sig_structure(message.protected, message.payload))
+    except InvalidSignature:
+        raise RecordError("signature does not verify: the record was altered") from None
+    return message

@@ -1,0 +1,17 @@
+"""The outbox package's errors: one base class, a few kinds a caller may tell apart."""
+
+
+class OutboxError(Exception):
+    """Base class of outbox errors; the message says what to do."""
+
+
+class RecordError(OutboxError):
+    """A record that does not decode, verify or decrypt."""
+
+
+class OutboxFull(OutboxError):
+    """Sealing refused: the quota or the disk's reserve would be exceeded."""
+
+
+class TransportError(OutboxError):
+    """The link or the central side did not acknowledge; the records stay pending."""
