@@ -17,7 +17,8 @@ APT_PACKAGES := \
 	libusb-1.0-0 \
 	tesseract-ocr \
 	fonts-ocr-b \
-	systemd
+	systemd \
+	nats-server
 
 .PHONY: all setup system-deps venv test lint typecheck pytest demo bench clean
 

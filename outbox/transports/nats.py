@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
 
 from outbox.errors import TransportError
 from outbox.store import Pending
+
+log = logging.getLogger(__name__)
 
 
 class NatsTransport:
@@ -28,11 +31,18 @@ class NatsTransport:
         import nats
         from nats.errors import Error as NatsError
 
+        async def quiet(error: Exception) -> None:
+            log.debug("nats: %s", error)
+
+        # One attempt per server (0 would mean "forever" to nats-py); the forwarder's
+        # backoff decides when to try again.
         options: dict[str, Any] = {
             "servers": self.servers,
             "connect_timeout": self.timeout,
-            "max_reconnect_attempts": 0,
+            "max_reconnect_attempts": 1,
+            "reconnect_time_wait": 0.1,
             "allow_reconnect": False,
+            "error_cb": quiet,
         }
         if self.credentials:
             options["user_credentials"] = self.credentials
