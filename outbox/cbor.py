@@ -16,8 +16,12 @@ import cbor2
 
 from outbox.errors import RecordError
 
+_SCALARS = frozenset({bytes, str, int, bool, type(None)})
+
 
 def _ordered(value: Any) -> Any:
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, Mapping):
         if all(type(k) is str for k in value):
             # Text keys share a major type, so their encoded order is by UTF-8 length,

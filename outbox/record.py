@@ -25,6 +25,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,9 @@ def uuid7() -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
+@cache
 def boot_id() -> str:
+    """This boot's id (constant while the process lives; read once)."""
     try:
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:

@@ -1,0 +1,204 @@
+"""Outbox figures beside their references, from the same run on this machine.
+
+1. Seal + durable enqueue of 100 KB records, one fsync'd transaction each, beside raw
+   SQLite inserting the same number of 100 KB blobs with the same durability settings
+   (WAL, synchronous=FULL): the floor this disk allows.
+2. Bursts sealed with group commit (`seal_many`, one fsync per burst).
+3. Draining a 10,000-record backlog to NATS JetStream on loopback through the forwarder,
+   beside nats-py publishing the same bytes straight to JetStream (same batch size).
+4. Peak RSS of `kiosk forward --once` draining that backlog.
+
+    python bench/outbox_bench.py [--seal N] [--backlog N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from outbox.forward import Forwarder
+from outbox.keys import (
+    generate_central_key,
+    generate_signing_key,
+    load_central_public,
+)
+from outbox.store import Identity, Outbox
+from outbox.transports import open_transport
+
+# VmHWM, not ru_maxrss: Linux carries the forking parent's peak into ru_maxrss across exec.
+PEAK_RSS = (
+    "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0], "
+    "file=sys.stderr)"
+)
+
+
+def raw_sqlite(path: Path, count: int, size: int) -> float:
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE r (seq INTEGER PRIMARY KEY, data BLOB)")
+    blob = os.urandom(size)
+    start = time.perf_counter()
+    for _ in range(count):
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO r (data) VALUES (?)", (blob,))
+        db.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    db.close()
+    return count / elapsed
+
+
+def seal_one_by_one(outbox: Outbox, identity: Identity, count: int, size: int) -> float:
+    body = {"pad": os.urandom(size)}
+    start = time.perf_counter()
+    for _ in range(count):
+        outbox.seal(identity, "test", "bench", "entry", body)
+    return count / (time.perf_counter() - start)
+
+
+def seal_bursts(outbox: Outbox, identity: Identity, count: int, size: int, burst: int) -> float:
+    body = {"pad": os.urandom(size)}
+    start = time.perf_counter()
+    for _ in range(count // burst):
+        outbox.seal_many(identity, [("test", "bench", "entry", body)] * burst)
+    return (count // burst * burst) / (time.perf_counter() - start)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def add_stream(url: str, name: str, subject: str) -> None:
+    import nats
+
+    nc = await nats.connect(url)
+    await nc.jetstream().add_stream(name=name, subjects=[subject])
+    await nc.close()
+
+
+async def raw_nats(url: str, payloads: list[bytes], batch: int) -> float:
+    import nats
+
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    start = time.perf_counter()
+    for first in range(0, len(payloads), batch):
+        await asyncio.gather(
+            *(
+                js.publish("raw.bench", data, headers={"Nats-Msg-Id": f"raw-{first + i}"})
+                for i, data in enumerate(payloads[first : first + batch])
+            )
+        )
+    elapsed = time.perf_counter() - start
+    await nc.close()
+    return len(payloads) / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seal", type=int, default=500, help="100 KB records to seal")
+    parser.add_argument("--backlog", type=int, default=10_000, help="records to drain")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="outbox-bench-"))
+    try:
+        generate_central_key(work / "central.key", work / "central.pub")
+        key = generate_signing_key(work / "kiosk.pem")
+        identity = Identity("K-1", "UTO-N1", key, load_central_public(work / "central.pub"))
+        size = 100_000
+
+        print(f"== seal + durable enqueue, {args.seal} records of 100 KB, fsync each")
+        floor = raw_sqlite(work / "raw.db", args.seal, size + 400)
+        with Outbox(work / "seal.db") as box:
+            ours = seal_one_by_one(box, identity, args.seal, size)
+        print(f"   raw SQLite insert (WAL, FULL)  {floor:8.0f} /s")
+        print(f"   ours: sign + encrypt + store   {ours:8.0f} /s   ({ours / floor:.2f} of raw)")
+        print("   target >= 800 /s")
+        with Outbox(work / "burst.db") as box:
+            for burst in (10, 50):
+                rate = seal_bursts(box, identity, args.seal, size, burst)
+                print(f"   group commit, bursts of {burst:<3}     {rate:8.0f} /s")
+
+        binary = shutil.which("nats-server") or "/usr/sbin/nats-server"
+        if not Path(binary).exists():
+            print("== NATS: nats-server not installed (make test installs it); skipped")
+            return
+        port = free_port()
+        server = subprocess.Popen(
+            [binary, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(work / "js")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"nats://127.0.0.1:{port}"
+        try:
+            time.sleep(0.5)
+            asyncio.run(add_stream(url, "RECORDS", "border.records.>"))
+            asyncio.run(add_stream(url, "RAW", "raw.>"))
+            print(f"== drain a {args.backlog}-record backlog (1 KB bodies) to JetStream")
+            with Outbox(work / "backlog.db") as box:
+                for _ in range(args.backlog // 500):
+                    box.seal_many(identity, [("test", "b", "entry", {"pad": b"x" * 1000})] * 500)
+                payloads = [p.data for p in box.pending(args.backlog)]
+                raw = asyncio.run(raw_nats(url, payloads, 200))
+                transport = open_transport("nats", {"url": url}, "K-1", "UTO-N1")
+                start = time.perf_counter()
+                drained = asyncio.run(Forwarder(box, transport, batch_size=200).run_once())
+                ours_drain = drained / (time.perf_counter() - start)
+            print(f"   nats-py publish + PubAck       {raw:8.0f} /s")
+            print(
+                f"   ours: forwarder (marks each)   {ours_drain:8.0f} /s   "
+                f"({ours_drain / raw:.2f} of raw)   target >= 2000 /s"
+            )
+
+            config = work / "kiosk.toml"
+            config.write_text(
+                f'[kiosk]\nid = "K-2"\npost = "UTO-N1"\nstate_dir = "{work / "k2"}"\n'
+                f'[keys]\nsigning_key = "{work / "kiosk.pem"}"\n'
+                f'central_public_key = "{work / "central.pub"}"\n'
+                f'[forward]\ntransport = "nats"\n[forward.nats]\nurl = "{url}"\n'
+            )
+            env = {**os.environ, "KIOSK_CONFIG": str(config)}
+            kiosk = [sys.executable, "-m", "kiosk"]
+            subprocess.run(
+                [*kiosk, "outbox", "inject", "--count", str(args.backlog), "--size", "1000"],
+                env=env, check=True, capture_output=True,
+            )  # fmt: skip
+            measured = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "import sys; from kiosk.cli import main; "
+                    "status = main(['forward', '--once']); " + PEAK_RSS,
+                ],
+                env=env, check=True, capture_output=True, text=True,
+            )  # fmt: skip
+            peak = int(measured.stderr.split()[-1]) / 1024
+            base = subprocess.run(
+                [sys.executable, "-c",
+                 "import sys, nats, cryptography, sqlite3; " + PEAK_RSS],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            print("== forwarder memory (peak RSS)")
+            print(f"   python, nats-py, cryptography imported   {int(base.stderr) / 1024:5.1f} MB")
+            print(
+                f"   kiosk forward --once, {args.backlog} records  {peak:5.1f} MB   target <= 60 MB"
+            )
+        finally:
+            server.terminate()
+            server.wait(10)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
