@@ -14,6 +14,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -36,9 +37,52 @@ def load_registry(directory: Path) -> dict[bytes, ed25519.Ed25519PublicKey]:
     return keys
 
 
-def read_sources(paths: Iterable[Path]) -> Iterator[tuple[str, bytes]]:
-    """(where, bytes) for every record file under the given files and directories."""
-    for path in paths:
+def read_nats(url: str) -> list[tuple[str, bytes]]:
+    """Every message of a JetStream stream: `nats://host:port/STREAM`."""
+    import asyncio
+
+    parts = urlsplit(url)
+    stream = parts.path.strip("/")
+    if parts.scheme != "nats" or not stream:
+        raise OutboxError(f"{url}: use nats://HOST:PORT/STREAM")
+
+    async def fetch() -> list[tuple[str, bytes]]:
+        import nats
+        from nats.errors import Error as NatsError
+
+        try:
+            nc = await nats.connect(
+                f"nats://{parts.netloc}", max_reconnect_attempts=1, allow_reconnect=False
+            )
+        except (OSError, NatsError, TimeoutError) as exc:
+            raise OutboxError(f"cannot reach NATS at {parts.netloc}: {exc}") from None
+        try:
+            js = nc.jetstream()
+            info = await js.stream_info(stream)
+            messages = []
+            for seq in range(info.state.first_seq, info.state.last_seq + 1):
+                try:
+                    message = await js.get_msg(stream, seq)
+                except NatsError:
+                    continue  # deleted by retention
+                messages.append((f"{stream}#{seq}", message.data or b""))
+            return messages
+        except NatsError as exc:
+            raise OutboxError(f"stream {stream}: {exc}") from None
+        finally:
+            await nc.close()
+
+    return asyncio.run(fetch())
+
+
+def read_sources(paths: Iterable[Path | str]) -> Iterator[tuple[str, bytes]]:
+    """(where, bytes) for every record under the given files, directories and
+    nats://host:port/STREAM URLs."""
+    for item in paths:
+        if str(item).startswith("nats://"):
+            yield from read_nats(str(item))
+            continue
+        path = Path(item)
         if path.is_dir():
             for item in sorted(path.rglob("*.cose")):
                 yield str(item), item.read_bytes()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.servers import nats_server  # noqa: F401 - a fixture for every test package
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--slow", action="store_true", help="run the long fault-injection rounds")

@@ -19,7 +19,9 @@ def register(subparsers: Subparsers) -> None:
             "anything is wrong."
         ),
     )
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help=".cose files or dirs")
+    parser.add_argument(
+        "paths", nargs="+", metavar="PATH", help=".cose files, directories, nats://HOST:PORT/STREAM"
+    )
     parser.add_argument("--keys", type=Path, required=True, help="directory of kiosk *.pem keys")
     parser.add_argument("--central-key", type=Path, help="central private key (to decrypt)")
     parser.add_argument("--json", action="store_true", help="JSON Lines: records, then kiosks")

@@ -16,7 +16,8 @@ from outbox.store import Identity, Outbox
 from outbox.transports import open_transport
 from outbox.verify import load_registry, read_sources, verify
 from tests.outbox.central import CentralHttps, make_pki
-from tests.outbox.conftest import Keys, NatsServer
+from tests.outbox.conftest import Keys
+from tests.servers import NatsServer
 
 
 def seal(outbox: Outbox, identity: Identity, count: int) -> None:
