@@ -58,7 +58,7 @@ pytest: setup
 test: setup lint typecheck pytest
 
 demo: setup
-	$(BIN)/kiosk mrz parse < docs/specimens.mrz
+	$(BIN)/kiosk run --sim
 
 # PyPI's `mrz` checker (a reference in bench/mrz_parse.py) shadows our `mrz` package, so it
 # lives in its own directory that only the benchmark's subprocess puts on sys.path.

@@ -80,6 +80,7 @@ class Sealer(Protocol):
 
 @dataclass(frozen=True)
 class Policy:
+    face: bool = True  # False on a lane without a face camera
     fingers: tuple[int, ...] = (2, 7)  # right and left index
     finger_attempts: int = 3
     finger_threshold: int = 35  # NFIQ 2 score 0-100
@@ -258,7 +259,15 @@ class Pipeline:
             raise PipelineError(f"{', '.join(failed)} failed: give an override reason to go on")
         if failed and override_reason:
             self._override("document", override_reason, checks=", ".join(failed))
-        self.state = State.FACE
+        self._after_face()
+
+    def _after_face(self) -> None:
+        if self.state is State.DOCUMENT and self.policy.face:
+            self.state = State.FACE
+        elif self.policy.fingers:
+            self.state = State.FINGERS
+        else:
+            self.state = State.REVIEW
         self._changed()
 
     def face_captured(
@@ -277,8 +286,7 @@ class Pipeline:
         if not passed and manual_reason:
             self.traveller.face_override = manual_reason
             self._override("face", manual_reason)
-        self.state = State.FINGERS if self.policy.fingers else State.REVIEW
-        self._changed()
+        self._after_face()
 
     def finger_captured(self, position: int, image: bytes, score: int) -> FingerCapture:
         """One attempt at a finger; the best attempt is kept."""

@@ -1,15 +1,44 @@
-"""`kiosk run`: the officer UI; --sim runs it on emulated devices (built in issue #7)."""
+"""`kiosk run [--sim] [--config PATH]`: the officer UI."""
 
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
-from kiosk.commands import Subparsers, not_available
+from kiosk.commands import Subparsers
+from kiosk.commands.outbox import add_config_option
 
 
 def register(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
-        "run", help="the officer UI; --sim runs it on emulated devices (not available yet)"
+        "run",
+        help="the officer UI; --sim runs it on emulated devices",
+        description="The officer UI. With --sim: a demo kiosk provisioned in --sim-dir "
+        "(officer 'demo', PIN 1234; technician 'tech', PIN 4321) with scripted travellers.",
     )
-    parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    parser.set_defaults(func=not_available("kiosk run", "issue #7"))
+    parser.add_argument("--sim", action="store_true", help="emulated devices, demo travellers")
+    parser.add_argument(
+        "--sim-dir",
+        type=Path,
+        default=Path(os.environ.get("KIOSK_SIM_DIR", Path.home() / ".cache" / "border-kiosk-sim")),
+        help="where --sim keeps its demo kiosk (default ~/.cache/border-kiosk-sim)",
+    )
+    add_config_option(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from kiosk import config
+    from kiosk.ui.app import KioskApp
+    from kiosk.ui.services import Services
+
+    if args.sim:
+        from kiosk import sim
+
+        cfg = config.load(args.config) if args.config else sim.prepare(args.sim_dir)
+        services = Services.build(cfg, sim=sim.travellers())
+    else:
+        services = Services.build(config.load(args.config))
+    KioskApp(services).run()
+    return 0

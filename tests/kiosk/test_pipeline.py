@@ -159,3 +159,13 @@ def test_direction_switch_and_audit_trail(journal: Journal) -> None:
     pipeline.logout()
     events = [body["event"] for body in journal.of_type("audit")]
     assert events == ["login", "direction", "device fault", "logout"]
+
+
+def test_lane_without_capture_devices_goes_from_document_to_review(journal: Journal) -> None:
+    pipeline = Pipeline(journal, policy=Policy(face=False, fingers=()), today=lambda: TODAY)
+    pipeline.login("anna")
+    pipeline.document_read(valid_passport(), "reader")
+    pipeline.confirm_document()
+    assert pipeline.state is State.REVIEW
+    pipeline.decide(Decision.ADMIT)
+    assert journal.of_type("traveller")[0]["portrait"] is None

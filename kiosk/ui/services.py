@@ -1,0 +1,47 @@
+"""What the UI works with, gathered once at start: configuration, accounts, the capture
+pipeline, sealing, and (with --sim) the scripted counter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiosk.config import Config
+from kiosk.officers import OfficerStore
+from kiosk.pipeline import Direction, Pipeline, Policy
+from kiosk.records import OutboxSealer
+from kiosk.sim import SimTraveller
+
+
+@dataclass
+class Services:
+    config: Config
+    officers: OfficerStore
+    pipeline: Pipeline
+    sealer: OutboxSealer
+    sim: Iterator[SimTraveller] | None = None
+    sim_story: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls, config: Config, sim: Iterator[SimTraveller] | None = None, policy: Policy | None = None
+    ) -> Services:
+        sealer = OutboxSealer(config)
+        direction = Direction(config.get("kiosk", "direction", "entry"))
+        return cls(
+            config=config,
+            officers=OfficerStore(config.officers_path),
+            pipeline=Pipeline(sealer, policy=policy or lane_policy(config), direction=direction),
+            sealer=sealer,
+            sim=sim,
+        )
+
+
+def lane_policy(config: Config) -> Policy:
+    """Face and finger steps only where the lane has the devices for them (issue #4/#5
+    wire the capture itself; until then a lane registers documents and decisions)."""
+    devices = config.section("devices")
+    fingers = tuple(config.get("policy", "fingers", [2, 7])) if "fingerprint" in devices else ()
+    return Policy(face="face_camera" in devices, fingers=fingers)
