@@ -99,14 +99,23 @@ def degrade(image: Gray, kind: Degradation, seed: int = 0, strength: float = 1.0
         out[keep:, :] = 255.0
         out[:, int(w * (1.0 - 0.35 * s)) :] = 255.0
     elif kind == "smudged":
-        # Finger slid during the capture: motion blur along one direction.
-        length = max(3, int(4 + 14 * s))
+        # Finger slid during the capture: motion blur along one direction, and a greasy
+        # patch where ridges smear into a grey blot.
+        length = max(3, int(4 + 12 * s))
         kern = np.zeros((length, length), np.float64)
         kern[length // 2, :] = 1.0 / length
         rot = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), rng.uniform(0, 180), 1)
         kern = np.asarray(cv2.warpAffine(kern, rot, (length, length)), dtype=np.float64)
         kern /= max(kern.sum(), 1e-9)
         out = cv2.filter2D(img, -1, kern)
+        blot = np.zeros((h, w), np.float64)
+        centre = (int(w * rng.uniform(0.35, 0.65)), int(h * rng.uniform(0.35, 0.65)))
+        cv2.ellipse(
+            blot, centre, (int(w * 0.3), int(h * 0.25)), rng.uniform(0, 180), 0, 360, 1.0, -1
+        )
+        blot = cv2.GaussianBlur(blot, (0, 0), 8) * 0.8 * s
+        smear = cv2.GaussianBlur(img, (0, 0), 6)
+        out = out * (1 - blot) + smear * blot
     else:
         raise BiometricsError(f"unknown degradation {kind!r} (one of {', '.join(DEGRADATIONS)})")
     return np.clip(out, 0, 255).astype(np.uint8)

@@ -55,3 +55,34 @@ def frame(
         rot = cv2.getRotationMatrix2D((w / 2 + dx, h / 2 + dy), angle, 1.0)
         canvas = cv2.warpAffine(canvas, rot, (w, h), borderValue=(BACKGROUND,) * 3)
     return canvas
+
+
+def uneven(image: Image, box: tuple[int, int, int, int]) -> Image:
+    """Side light: the face and head darken from full to 30% across the face box."""
+    x, _y, w, _h = box
+    width = image.shape[1]
+    ramp = np.ones(width)
+    ramp[x : x + w] = np.linspace(1.0, 0.3, w)
+    ramp[x + w :] = 0.3
+    person = ~np.all(image == BACKGROUND, axis=2)
+    gain = np.where(person[..., None], ramp[None, :, None], 1.0)
+    return (image.astype(np.float64) * gain).astype(np.uint8)
+
+
+def busy_background(image: Image, seed: int = 0) -> Image:
+    """Replace the plain wall with random clutter."""
+    out = image.copy()
+    wall = np.all(image == BACKGROUND, axis=2)
+    out[wall] = np.random.default_rng(seed).integers(0, 255, (int(wall.sum()), 3))
+    return out
+
+
+def eyes_closed(image: Image, eyes: tuple[tuple[float, float], tuple[float, float]]) -> Image:
+    """Paint skin over each eye and draw a closed lid line."""
+    out = image.copy()
+    for ex, ey in eyes:
+        x, y = int(ex), int(ey)
+        skin = np.median(out[y + 30 : y + 50, x - 20 : x + 20].reshape(-1, 3), axis=0)
+        out[y - 22 : y + 22, x - 30 : x + 30] = skin.astype(np.uint8)
+        cv2.line(out, (x - 22, y), (x + 22, y + 2), (40, 40, 60), 3)
+    return out
