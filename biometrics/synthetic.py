@@ -113,9 +113,9 @@ def degrade(image: Gray, kind: Degradation, seed: int = 0, strength: float = 1.0
         cv2.ellipse(
             blot, centre, (int(w * 0.3), int(h * 0.25)), rng.uniform(0, 180), 0, 360, 1.0, -1
         )
-        blot = cv2.GaussianBlur(blot, (0, 0), 8) * 0.8 * s
+        weight = np.asarray(cv2.GaussianBlur(blot, (0, 0), 8), dtype=np.float64) * 0.8 * s
         smear = cv2.GaussianBlur(img, (0, 0), 6)
-        out = out * (1 - blot) + smear * blot
+        out = out * (1 - weight) + smear * weight
     else:
         raise BiometricsError(f"unknown degradation {kind!r} (one of {', '.join(DEGRADATIONS)})")
     return np.clip(out, 0, 255).astype(np.uint8)
