@@ -77,7 +77,7 @@ class FaceThresholds:
     max_roll_deg: float = 8.0
     max_yaw_deg: float = 12.0
     max_pitch_deg: float = 12.0
-    min_sharpness: float = 60.0  # variance of the Laplacian on a 128 px wide face
+    min_sharpness: float = 4.0  # 100 x var(Laplacian) / var(face), face scaled to 128 px
     min_brightness: float = 70.0  # mean face luminance (0-255)
     max_saturated: float = 0.05  # fraction of face pixels at >= 250
     min_dynamic_range: float = 70.0  # 95th - 5th percentile of face luminance
@@ -275,7 +275,9 @@ class FaceAssessor:
         face = gray[y : y + h, x : x + w]
         face_s = cv2.resize(face, (128, int(128 * h / max(w, 1))), interpolation=cv2.INTER_AREA)
         inner = face_s[int(face_s.shape[0] * 0.15) : int(face_s.shape[0] * 0.9), 16:112]
-        sharp = float(cv2.Laplacian(inner, cv2.CV_64F).var())
+        # Laplacian energy relative to the face's own contrast, so that dim or flat light
+        # reads as an exposure problem and not as blur.
+        sharp = 100.0 * float(cv2.Laplacian(inner, cv2.CV_64F).var()) / max(float(inner.var()), 1.0)
         measures["sharpness"] = _measure_min(sharp, t.min_sharpness)
         lap("sharpness")
 
