@@ -266,7 +266,16 @@ class FaceAssessor:
 
         # Yaw and pitch from where the eyes sit inside the face box: a frontal face has the
         # eye midpoint on the box's vertical axis at ~38% of its height (Haar box geometry).
-        yaw = math.degrees(math.asin(float(np.clip(2 * (mid[0] - (x + w / 2)) / w, -1, 1))))
+        # Yaw: the eyes move across the head as it turns while its outline stays put, so
+        # where the head's silhouette at eye level is found (plain background) the eye
+        # midpoint is placed in it, head taken as a cylinder; otherwise in the face box.
+        span = _head_span(gray, box, int(mid[1]))
+        if span is not None:
+            half = (span[1] - span[0]) / 2
+            shift = (mid[0] - (span[0] + span[1]) / 2) / max(half, 1.0)
+        else:
+            shift = 2 * (mid[0] - (x + w / 2)) / w
+        yaw = math.degrees(math.asin(float(np.clip(shift, -1, 1))))
         measures["yaw"] = _measure_max(abs(yaw), t.max_yaw_deg)
         pitch = math.degrees(math.asin(float(np.clip(2 * ((mid[1] - y) / h - 0.38), -1, 1))))
         measures["pitch"] = _measure_max(abs(pitch), t.max_pitch_deg)
@@ -330,6 +339,27 @@ class FaceAssessor:
                 return INSTRUCTIONS["centring_left" if offset < 0 else "centring_right"]
             return INSTRUCTIONS[name]
         return READY
+
+
+def _head_span(gray: Image, box: Box, row: int) -> tuple[float, float] | None:
+    """Left and right edge of the head on one row, found against a plain background.
+
+    None when the background beside the head is not plain enough to tell the head from it.
+    """
+    fw = gray.shape[1]
+    x, _y, w, _h = box
+    lo, hi = max(0, x - w), min(fw, x + 2 * w)
+    band = gray[max(0, row - 2) : row + 3, lo:hi].astype(np.float64).mean(axis=0)
+    if band.size < 16:
+        return None
+    edges = np.concatenate([band[:6], band[-6:]])
+    if edges.std() > 12:
+        return None
+    differs = np.abs(band - np.median(edges)) > 20
+    idx = np.flatnonzero(differs)
+    if idx.size < w // 2:
+        return None
+    return float(lo + idx[0]), float(lo + idx[-1])
 
 
 def _background_std(gray: Image, box: Box) -> float:

@@ -86,3 +86,18 @@ def eyes_closed(image: Image, eyes: tuple[tuple[float, float], tuple[float, floa
         out[y - 22 : y + 22, x - 30 : x + 30] = skin.astype(np.uint8)
         cv2.line(out, (x - 22, y), (x + 22, y + 2), (40, 40, 60), 3)
     return out
+
+
+def turned(image: Image, box: tuple[int, int, int, int], shift: float) -> Image:
+    """Imitate a head turn: features slide sideways inside a head outline that stays put."""
+    h, w = image.shape[:2]
+    x, y, bw, bh = box
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    u = np.clip((xx - (x + bw / 2)) / (bw * 0.75), -1, 1)
+    v = np.clip((yy - (y + bh / 2)) / (bh * 0.8), -1, 1)
+    envelope = np.cos(u * np.pi / 2) * np.cos(v * np.pi / 2) * ((np.abs(u) < 1) & (np.abs(v) < 1))
+    map_x = (xx - shift * envelope).astype(np.float32)
+    return np.asarray(
+        cv2.remap(image, map_x, yy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE),
+        dtype=np.uint8,
+    )

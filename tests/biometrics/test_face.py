@@ -105,6 +105,18 @@ def test_rolled(assessor: FaceAssessor) -> None:
     assert result.measures["roll"].value > 12
 
 
+@pytest.mark.parametrize("shift", [60, -60])
+def test_turned_head(
+    assessor: FaceAssessor, good: tuple[np.ndarray, FaceAssessment], shift: float
+) -> None:
+    frame, result = good
+    assert result.face_box is not None
+    turned = assessor.assess(images.turned(frame, result.face_box, shift))
+    assert turned.failing() == ["yaw"]
+    assert turned.instruction == "look straight at the camera"
+    assert turned.measures["yaw"].value > 12
+
+
 def test_too_far(assessor: FaceAssessor) -> None:
     _check(assessor.assess(images.frame(scale=1.0)), "head_size", "move closer")
 
