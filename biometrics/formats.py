@@ -28,6 +28,11 @@ COMPRESSION_JPEG = 3
 COMPRESSION_JPEG2000 = 4
 COMPRESSION_PNG = 5
 
+# 14.024 FQM quality algorithm identification: NIST's CBEFF owner id 0x000F. The product id
+# for NFIQ 2 below was NOT verified against the CBEFF/IBIA registry: check before production.
+NFIQ2_VENDOR = "000F"
+NFIQ2_PRODUCT = "0377"
+
 _ISO_HEADER = struct.Struct(">4s4s6sHHBBHHHHBBH")  # 32 bytes
 _ISO_VIEW = struct.Struct(">IBBBBBHHB")  # 14 bytes
 
@@ -199,9 +204,11 @@ def type14_encode(
         amp.add_subfields(nistitl.SubField([str(position), exception_code]))
         r14 += amp
     if nfiq2 is not None:
-        # 14.024 FQM: finger position, quality value, vendor id (NIST 000F), algorithm id.
+        # 14.024 FQM: finger position, quality value, algorithm vendor id, product id.
         fqm = nistitl.Field(14, 24)
-        fqm.add_subfields(nistitl.SubField([str(position), str(nfiq2), "000F", "0377"]))
+        fqm.add_subfields(
+            nistitl.SubField([str(position), str(nfiq2), NFIQ2_VENDOR, NFIQ2_PRODUCT])
+        )
         r14 += fqm
     r14 += nistitl.BinaryField(14, 999, wsq_bytes)
     msg += r14
