@@ -179,7 +179,8 @@ class FaceAssessor:
     def detect_faces(self, gray: Image) -> list[Box]:
         scale = self.DETECT_WIDTH / gray.shape[1]
         small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        found = self._face.detectMultiScale(small, 1.15, 5, minSize=(24, 24))
+        # Faces under ~1/6 of the frame height are too far to capture anyway.
+        found = self._face.detectMultiScale(small, 1.15, 4, minSize=(40, 40))
         boxes: list[Box] = [
             (round(a / scale), round(b / scale), round(c / scale), round(d / scale))
             for a, b, c, d in found
@@ -192,7 +193,7 @@ class FaceAssessor:
         roi = gray[y : y + int(h * 0.6), x : x + w]
         scale = 160.0 / max(w, 1)
         roi_s = cv2.resize(roi, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        found = self._eye.detectMultiScale(roi_s, 1.1, 4, minSize=(16, 16), maxSize=(64, 64))
+        found = self._eye.detectMultiScale(roi_s, 1.1, 4, minSize=(18, 18), maxSize=(48, 48))
         left = [e for e in found if e[0] + e[2] / 2 < roi_s.shape[1] / 2]
         right = [e for e in found if e[0] + e[2] / 2 >= roi_s.shape[1] / 2]
         if left and right:
