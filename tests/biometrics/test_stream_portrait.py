@@ -1,0 +1,77 @@
+"""Live feedback over frames, and the ICAO token portrait."""
+
+from __future__ import annotations
+
+import biometrics_images as images
+import cv2
+import numpy as np
+import pytest
+
+from biometrics import BiometricsError
+from biometrics.face import READY, FaceAssessor
+from biometrics.portrait import encode, token_portrait
+from biometrics.stream import FaceStream
+
+
+@pytest.fixture(scope="module")
+def assessor() -> FaceAssessor:
+    return FaceAssessor()
+
+
+def test_instructions_then_auto_capture(assessor: FaceAssessor) -> None:
+    stream = FaceStream(assessor, window=10, stable=3)
+    frames = [images.frame(scale=1.0), images.frame(dx=150), images.frame(angle=20)]
+    said = [stream.feed(f).instruction for f in frames]
+    assert said == ["move closer", "move to your left", "keep your head straight"]
+    good = images.frame()
+    sharper_last = [cv2.GaussianBlur(good, (0, 0), 1.0), cv2.GaussianBlur(good, (0, 0), 0.6), good]
+    updates = [stream.feed(f) for f in sharper_last]
+    assert [u.capture is None for u in updates] == [True, True, False]
+    capture = updates[-1].capture
+    assert capture is not None and not capture.manual and capture.failing == []
+    assert updates[-1].instruction == READY
+    # Best frame of the window: the sharpest of the passing ones.
+    assert capture.frame is good
+    assert stream.feed(good).capture is None  # captured once only
+
+
+def test_manual_capture_is_flagged(assessor: FaceAssessor) -> None:
+    stream = FaceStream(assessor, window=5, stable=3)
+    with pytest.raises(BiometricsError, match="no frame"):
+        stream.manual_capture()
+    stream.feed(images.frame(dx=150))
+    stream.feed(images.frame(angle=20))
+    capture = stream.manual_capture()
+    assert capture.manual
+    assert capture.failing  # the officer overrode failing checks, and the record says which
+
+
+def test_token_portrait_places_eyes(assessor: FaceAssessor) -> None:
+    frame = images.frame(angle=10)
+    result = assessor.assess(frame)
+    assert result.eyes is not None
+    portrait = token_portrait(frame, *result.eyes, width=480)
+    assert portrait.shape == (640, 480, 3)
+    again = assessor.assess(portrait)
+    assert again.eyes_detected and again.eyes is not None
+    (lx, ly), (rx, ry) = again.eyes
+    assert abs((lx + rx) / 2 - 240) < 12
+    assert abs((ly + ry) / 2 - 0.6 * 480) < 12
+    assert abs((rx - lx) - 120) < 15
+    assert abs(ly - ry) < 8  # roll corrected
+
+
+def test_portrait_encodings(assessor: FaceAssessor) -> None:
+    frame = images.frame()
+    result = assessor.assess(frame)
+    assert result.eyes is not None
+    portrait = token_portrait(frame, *result.eyes, width=240)
+    for fmt, magic in (("jpeg", b"\xff\xd8"), ("jp2", b"\x00\x00\x00\x0cjP")):
+        data = encode(portrait, fmt)
+        assert data.startswith(magic)
+        back = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        assert back is not None and back.shape == portrait.shape
+    with pytest.raises(BiometricsError):
+        encode(portrait, "gif")
+    with pytest.raises(BiometricsError):
+        token_portrait(frame, (10.0, 10.0), (12.0, 10.0))
