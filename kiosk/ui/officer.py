@@ -113,10 +113,11 @@ class OfficerScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         state = self.services.pipeline.state
+        # False hides a key from the footer and refuses it: only what fits this step shows.
         if self.busy:
-            return action in ("help",) or None
+            return action == "help"
         if self.typing_mrz:
-            return True if action in ("use_typed", "cancel", "help") else None
+            return action in ("use_typed", "cancel", "help")
         allowed = {
             "swipe": state is State.WAITING and self.services.sim is not None,
             "manual": state is State.WAITING,
@@ -127,7 +128,7 @@ class OfficerScreen(Screen[None]):
             "toggle_direction": state is State.WAITING,
             "technician": state is State.WAITING and self.app.officer_is_technician,  # type: ignore[attr-defined]
         }
-        return True if allowed.get(action, True) else None
+        return allowed.get(action, True)
 
     # -- actions -----------------------------------------------------------------------
     def read_document(self, lines: list[str], source: str) -> None:

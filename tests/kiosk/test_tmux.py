@@ -1,0 +1,60 @@
+"""End to end in a real terminal: `kiosk run --sim` in tmux, keys typed with send-keys,
+the screen read with capture-pane, and the sealed record found in the outbox."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from outbox.store import Outbox
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
+
+
+def wait_for(session: str, text: str, timeout: float = 20) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = tmux("capture-pane", "-t", session, "-p")
+        if text in screen:
+            return screen
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
+
+
+def test_register_a_traveller_in_a_real_terminal(tmp_path: Path) -> None:
+    session = f"kiosk-{uuid.uuid4().hex[:8]}"
+    sim_dir = tmp_path / "sim"
+    command = f"{sys.executable} -m kiosk run --sim --sim-dir {sim_dir}"
+    tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", command)
+    try:
+        wait_for(session, "Officer id")
+        tmux("send-keys", "-t", session, "demo", "Enter")
+        tmux("send-keys", "-t", session, "1234", "Enter")
+        wait_for(session, "Waiting for a document")
+        tmux("send-keys", "-t", session, "s")
+        screen = wait_for(session, "Enter to confirm")
+        assert "check digits: all check digits hold" in screen
+        tmux("send-keys", "-t", session, "Enter")
+        wait_for(session, "a admit")
+        tmux("send-keys", "-t", session, "a")
+        screen = wait_for(session, "saved record")
+        record_id = screen.split("saved record ")[1].split()[0]
+        tmux("send-keys", "-t", session, "C-q")
+        time.sleep(0.5)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    with Outbox(sim_dir / "state" / "outbox.db") as box:
+        kinds = {bytes(row[1]).hex(): row[2] for row in box.records()}
+    assert kinds[record_id] == "traveller"
+    assert sorted(kinds.values()).count("audit") >= 1  # the login
