@@ -32,6 +32,13 @@ def wait_for(session: str, text: str, timeout: float = 20) -> str:
     raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
 
 
+def keys(session: str, *keys: str) -> None:
+    """One key at a time, as a person types (a burst can arrive as one paste)."""
+    for key in keys:
+        tmux("send-keys", "-t", session, key)
+        time.sleep(0.05)
+
+
 def test_register_a_traveller_in_a_real_terminal(tmp_path: Path) -> None:
     session = f"kiosk-{uuid.uuid4().hex[:8]}"
     sim_dir = tmp_path / "sim"
@@ -39,18 +46,18 @@ def test_register_a_traveller_in_a_real_terminal(tmp_path: Path) -> None:
     tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", command)
     try:
         wait_for(session, "Officer id")
-        tmux("send-keys", "-t", session, "demo", "Enter")
-        tmux("send-keys", "-t", session, "1234", "Enter")
+        time.sleep(1)  # the login screen is drawn before its inputs take keys
+        keys(session, *"demo", "Enter", *"1234", "Enter")
         wait_for(session, "Waiting for a document")
-        tmux("send-keys", "-t", session, "s")
+        keys(session, "s")
         screen = wait_for(session, "Enter to confirm")
         assert "check digits: all check digits hold" in screen
-        tmux("send-keys", "-t", session, "Enter")
+        keys(session, "Enter")
         wait_for(session, "a admit")
-        tmux("send-keys", "-t", session, "a")
+        keys(session, "a")
         screen = wait_for(session, "saved record")
         record_id = screen.split("saved record ")[1].split()[0]
-        tmux("send-keys", "-t", session, "C-q")
+        keys(session, "C-q")
         time.sleep(0.5)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
