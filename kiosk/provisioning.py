@@ -241,3 +241,41 @@ def _check_transport(config: config_module.Config, timeout: float) -> list[str]:
     except OSError as exc:
         return [f"transport {transport}: {host}:{port} is unreachable ({exc.strerror or exc})"]
     return []
+
+
+def rotate_key(config: config_module.Config) -> dict[str, str]:
+    """A new signing key. The last record signed with the old key is an audit record that
+    names the new key, so the central side can follow the chain across the change; the
+    old key is kept (retired) next to the new one."""
+    from kiosk.records import identity
+    from outbox.keys import generate_signing_key, kid, load_signing_key, public_pem
+    from outbox.store import Identity, Outbox
+
+    old_identity: Identity = identity(config)
+    old_path = config.signing_key
+    new_path = old_path.with_name(old_path.stem + ".new" + old_path.suffix)
+    new_path.unlink(missing_ok=True)
+    new_key = generate_signing_key(new_path)
+    new_kid = kid(new_key.public_key())
+    with Outbox(config.outbox_path) as box:
+        sealed = box.seal(
+            old_identity,
+            "audit",
+            "technician",
+            str(config.get("kiosk", "direction", "entry")),
+            {
+                "event": "key rotation",
+                "old_kid": old_identity.kid.hex(),
+                "new_kid": new_kid.hex(),
+                "new_public_key": public_pem(new_key).decode(),
+            },
+        )
+    retired = old_path.with_name(f"{old_path.stem}-{old_identity.kid.hex()}.retired")
+    os.replace(old_path, retired)
+    os.replace(new_path, old_path)
+    _chown_to_service(old_path)
+    load_signing_key(old_path)
+    data = enrolment(config.kiosk_id, config.post, public_pem(new_key).decode(), new_kid)
+    data["last_seq_old_key"] = str(sealed.seq)
+    data["retired_key"] = str(retired)
+    return data

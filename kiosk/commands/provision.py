@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import KioskError
-from kiosk.commands import Subparsers, not_available
+from kiosk.commands import Subparsers
 
 DEFAULT_STATE_DIR = "/var/lib/border-kiosk"
 
@@ -72,9 +72,13 @@ def register(subparsers: Subparsers) -> None:
     central.add_argument("--hybrid", action="store_true", help="ML-KEM-768 + X25519")
     central.set_defaults(func=run_central_key)
 
-    rotate = actions.add_parser("rotate-key", help="rotate-key (not available yet)")
-    rotate.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    rotate.set_defaults(func=not_available("kiosk provision rotate-key", "issue #8"))
+    rotate = actions.add_parser(
+        "rotate-key",
+        help="a new signing key; the old key signs an audit record naming the new one",
+    )
+    rotate.add_argument("--config", type=Path, default=None)
+    rotate.add_argument("--json", action="store_true")
+    rotate.set_defaults(func=run_rotate)
 
 
 def _register_officer(actions: Subparsers) -> None:
@@ -82,9 +86,10 @@ def _register_officer(actions: Subparsers) -> None:
     officer.add_argument(
         "--state-dir",
         type=Path,
-        default=Path(os.environ.get("KIOSK_STATE_DIR", DEFAULT_STATE_DIR)),
-        help=f"the kiosk's state directory (default $KIOSK_STATE_DIR or {DEFAULT_STATE_DIR})",
+        default=None,
+        help="the kiosk's state directory (default: $KIOSK_STATE_DIR, else the configuration's)",
     )
+    officer.add_argument("--config", type=Path, default=None)
     verbs = officer.add_subparsers(dest="officer_command", metavar="ACTION")
     verbs.required = True
     add = verbs.add_parser("add", help="create an account (the PIN is asked for)")
@@ -116,9 +121,15 @@ def _read_pin() -> str:
 
 
 def run_officer(args: argparse.Namespace) -> int:
+    from kiosk import config
     from kiosk.officers import OfficerStore, Role
 
-    store = OfficerStore(args.state_dir / "officers.db")
+    state_dir = args.state_dir or (
+        Path(os.environ["KIOSK_STATE_DIR"])
+        if "KIOSK_STATE_DIR" in os.environ
+        else config.load(args.config).state_dir
+    )
+    store = OfficerStore(state_dir / "officers.db")
     verb = args.officer_command
     if verb == "list":
         officers = store.list()
@@ -208,6 +219,20 @@ def run_check(args: argparse.Namespace) -> int:
     if not problems:
         print(f"{path}: ready")
     return 1 if problems else 0
+
+
+def run_rotate(args: argparse.Namespace) -> int:
+    from kiosk import config
+    from kiosk.provisioning import qr_text, rotate_key
+
+    data = rotate_key(config.load(args.config))
+    if not args.json:
+        print(
+            f"old key retired to {data['retired_key']}; its last record is seq "
+            f"{data['last_seq_old_key']}. Register the new key with the central side:"
+        )
+    _print_enrolment(data, args.json, qr_text)
+    return 0
 
 
 def run_central_key(args: argparse.Namespace) -> int:

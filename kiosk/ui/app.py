@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.app import App
 
 from kiosk.officers import Officer, Role
@@ -19,6 +21,9 @@ class KioskApp(App[None]):
         super().__init__()
         self.services = services
         self.officer: Officer | None = None
+        self.idle_lock_seconds = 60.0 * float(services.config.get("ui", "idle_lock_minutes", 5))
+        self.last_activity = time.monotonic()
+        self.locked = False
 
     @property
     def officer_is_technician(self) -> bool:
@@ -26,6 +31,30 @@ class KioskApp(App[None]):
 
     def on_mount(self) -> None:
         self.show_login()
+        self.set_interval(1.0, self.lock_when_idle)
+
+    def on_key(self) -> None:
+        self.last_activity = time.monotonic()
+
+    def lock_when_idle(self) -> None:
+        """An unattended counter locks: the same officer's PIN resumes where they were
+        (nothing captured is lost); another officer's login ends the first session."""
+        if self.officer is None or self.locked:
+            return
+        if time.monotonic() - self.last_activity < self.idle_lock_seconds:
+            return
+        self.locked = True
+        self.push_screen(LoginScreen(locked_for=self.officer.officer_id), self.unlocked)
+
+    def unlocked(self, officer: Officer | None) -> None:
+        self.locked = False
+        self.last_activity = time.monotonic()
+        if officer is None or self.officer is None:
+            return
+        if officer.officer_id != self.officer.officer_id:
+            self.pop_screen()  # the previous officer's screen
+            self.services.pipeline.logout()
+            self.logged_in(officer)
 
     def show_login(self) -> None:
         self.push_screen(LoginScreen(), self.logged_in)

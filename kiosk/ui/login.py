@@ -15,11 +15,21 @@ class LoginScreen(Screen[Officer]):
     CSS_PATH = "login.tcss"
     BINDINGS = [("f1", "app.help", "Help")]
 
+    def __init__(self, locked_for: str | None = None) -> None:
+        super().__init__()
+        self.locked_for = locked_for
+
     def compose(self) -> ComposeResult:
         with Vertical(id="login-box"):
             yield Static("Border kiosk", id="title")
+            if self.locked_for:
+                yield Static(
+                    f"Locked after inactivity. {self.locked_for}: your PIN resumes; "
+                    "another officer's login ends that session.",
+                    id="locked",
+                )
             yield Label("Officer id")
-            yield Input(id="officer", placeholder="e.g. demo")
+            yield Input(id="officer", placeholder="e.g. demo", value=self.locked_for or "")
             yield Label("PIN")
             yield Input(id="pin", password=True, placeholder="4-12 digits")
             yield Static("", id="login-error")

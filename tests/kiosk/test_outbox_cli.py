@@ -139,3 +139,23 @@ def test_provision_check_reports_each_problem(
     assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_rotate_key_keeps_the_chain_verifiable_across_keys(provisioned: Path) -> None:
+    assert run_kiosk("outbox", "inject", "--count", "3").returncode == 0
+    rotated = run_kiosk("provision", "rotate-key", "--json")
+    assert rotated.returncode == 0, rotated.stderr
+    new = json.loads(rotated.stdout)
+    assert new["last_seq_old_key"] == "4"  # the rotation record itself, signed by the old key
+    assert run_kiosk("outbox", "inject", "--count", "2").returncode == 0
+    assert run_kiosk("forward", "--once").returncode == 0
+    media, registry = provisioned / "media", provisioned / "registry"
+    central = ["--central-key", str(provisioned / "central.key")]
+    old_only = run_kiosk("verify", str(media), "--keys", str(registry), *central)
+    assert old_only.returncode == 1
+    assert old_only.stdout.count("no registered kiosk key with kid " + new["kid"]) == 2
+    (registry / "K-7-new.pem").write_text(new["public_key"])
+    both = run_kiosk("verify", str(media), "--keys", str(registry), *central)
+    assert both.returncode == 0, both.stdout
+    assert "kiosk K-7: 6 records, seq 1..6: ok" in both.stdout
+    assert run_kiosk("provision", "check").returncode == 0

@@ -116,3 +116,47 @@ async def test_sim_expired_document_needs_override_then_cancel_seals_nothing(
     assert body["overrides"][0]["reason"] == "visa on arrival"  # type: ignore[index]
     events = [b["event"] for b in sealed_bodies(services, tmp_path, "audit")]
     assert events[:2] == ["login", "override"]
+
+
+async def test_technician_screen_is_for_technicians_only(services: Services) -> None:
+    from kiosk.ui.technician import TechnicianScreen
+
+    async with KioskApp(services).run_test(size=(120, 40)) as pilot:
+        await login(pilot)  # an officer
+        await pilot.press("t")
+        await pilot.pause(0.1)
+        assert not isinstance(pilot.app.screen, TechnicianScreen)
+        await pilot.press("ctrl+l")
+        await pilot.pause(0.1)
+        await login(pilot, "tech", "4321")
+        await pilot.press("t")
+        await pilot.pause(0.3)
+        assert isinstance(pilot.app.screen, TechnicianScreen)
+        await pilot.press("i")  # inject test records
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if services.sealer.outbox.status().last_seq >= 13:
+                break
+    kinds = [row[2] for row in services.sealer.outbox.records()]
+    assert kinds.count("test") == 10
+
+
+async def test_idle_lock_resumes_for_the_same_officer(services: Services) -> None:
+    from kiosk.ui.login import LoginScreen
+
+    app = KioskApp(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await login(pilot)
+        await pilot.press("s")
+        assert services.pipeline.state is State.DOCUMENT
+        app.idle_lock_seconds = 0.3
+        await pilot.pause(1.6)
+        assert isinstance(app.screen, LoginScreen) and app.locked
+        await pilot.press("tab", *"1234", "enter")  # officer id is filled in already
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if not app.locked:
+                break
+        assert not app.locked
+        assert services.pipeline.state is State.DOCUMENT  # the traveller is still there
+        assert services.pipeline.officer_id == "demo"
