@@ -73,5 +73,8 @@ class KioskApp(App[None]):
         self.pop_screen()
         self.show_login()
 
+    def on_unmount(self) -> None:
+        self.services.sealer.close()  # every queued audit event is sealed before exit
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -90,7 +90,10 @@ class OfficerScreen(Screen[None]):
             )
             or ""
         )
-        self.refresh_bindings()
+        mode = (pipeline.state, self.busy, self.typing_mrz)
+        if mode != getattr(self, "_mode", None):  # the footer rebuilds itself: only on change
+            self._mode = mode
+            self.refresh_bindings()
         self.refresh_status_text()
 
     def refresh_status_text(self, backlog: str | None = None) -> None:
@@ -198,7 +201,7 @@ class OfficerScreen(Screen[None]):
         def with_reason(reason: str | None) -> None:
             if reason:
                 pipeline.confirm_document(override_reason=reason)
-                self.notify("Override recorded")
+                self.query_one("#last", Static).update(f"override recorded: {reason}")
             self.refresh_view()
 
         self.app.push_screen(ReasonScreen(f"{', '.join(failed)} failed. Why go on?"), with_reason)
@@ -223,8 +226,9 @@ class OfficerScreen(Screen[None]):
         if error:
             self.notify(error, severity="error", timeout=15)
         else:
-            self.query_one("#last", Static).update(f"[b green]saved[/] record {record_id}")
-            self.notify("Saved. Ready for the next traveller.")
+            self.query_one("#last", Static).update(
+                f"[b green]saved[/] record {record_id} · ready for the next traveller"
+            )
         self.refresh_view()
         self.refresh_status()
 
