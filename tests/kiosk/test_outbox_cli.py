@@ -117,6 +117,7 @@ def test_config_errors_name_file_line_and_key(provisioned: Path) -> None:
         ("missing-key", "is missing; run 'kiosk provision init'"),
         ("key-mode", "has mode 0644; run: chmod 600"),
         ("unreachable", "transport nats: 127.0.0.1:9 is unreachable"),
+        ("unknown-device", "device mrz: /dev/ttyUSB97 is not present; is it plugged in?"),
     ],
 )
 def test_provision_check_reports_each_problem(
@@ -134,6 +135,10 @@ def test_provision_check_reports_each_problem(
         text = config.read_text().replace('transport = "dir"', 'transport = "nats"')
         config.write_text(
             text.split("[forward.dir]")[0] + '[forward.nats]\nurl = "nats://127.0.0.1:9"\n'
+        )
+    elif breakage == "unknown-device":
+        config.write_text(
+            config.read_text() + '\n[devices.mrz]\ndriver = "mrz-serial"\nport = "/dev/ttyUSB97"\n'
         )
     result = run_kiosk("provision", "check")
     assert result.returncode == 1
