@@ -1,0 +1,64 @@
+"""Snapshots of the main screens (pytest-textual-snapshot): 80x24 must stay readable,
+160x48 comfortable. Update after a deliberate change with `pytest --snapshot-update`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk import sim
+from kiosk.pipeline import State
+from kiosk.ui.app import KioskApp
+from kiosk.ui.services import Services
+
+TODAY = dt.date(2026, 11, 23)
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> KioskApp:
+    services = Services.build(
+        sim.prepare(tmp_path / "sim"), sim=sim.travellers(seed=5, today=TODAY)
+    )
+    services.pipeline.today = lambda: TODAY
+    return KioskApp(services)
+
+
+async def logged_in(pilot: Any) -> None:
+    await pilot.press(*"demo", "enter", *"1234", "enter")
+    services = pilot.app.services
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if services.pipeline.state is not State.LOGGED_OUT:
+            break
+    services.sealer.flush()
+    pilot.app.screen.refresh_status()
+    await pilot.pause(0.3)
+
+
+def test_login_screen_80x24(snap_compare: Any, app: KioskApp) -> None:
+    assert snap_compare(app, terminal_size=(80, 24))
+
+
+def test_waiting_for_a_document_80x24(snap_compare: Any, app: KioskApp) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=logged_in)
+
+
+def test_document_read_160x48(snap_compare: Any, app: KioskApp) -> None:
+    async def swipe(pilot: Any) -> None:
+        await logged_in(pilot)
+        await pilot.press("s")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(160, 48), run_before=swipe)
+
+
+def test_expired_document_80x24(snap_compare: Any, app: KioskApp) -> None:
+    async def expired(pilot: Any) -> None:
+        await logged_in(pilot)
+        await pilot.press("s", "escape", "s", "escape", "s")  # the third is expired
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=expired)
