@@ -134,6 +134,9 @@ class Outbox:
             self._db = sqlite3.connect(
                 path, timeout=30, isolation_level=None, check_same_thread=False
             )
+            # 16 KiB pages: a 100 KB record is 7 WAL frames instead of 25 (less CPU per
+            # seal); only takes effect when the file is created.
+            self._db.execute("PRAGMA page_size=16384")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=30000")
