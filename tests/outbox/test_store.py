@@ -61,7 +61,7 @@ def test_purge_removes_only_old_delivered_records(outbox: Outbox, identity: Iden
 
 
 def test_quota_refuses_before_the_disk_fills(tmp_path: Path, identity: Identity) -> None:
-    with Outbox(tmp_path / "o.db", quota_bytes=300_000) as box:
+    with Outbox(tmp_path / "o.db", quota_bytes=700_000) as box:
         for _ in range(2):
             box.seal(identity, "test", "t", "entry", {"pad": b"\0" * 100_000})
         with pytest.raises(OutboxFull, match="outbox quota reached"):
