@@ -8,7 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
 import mrz
 from kiosk.pipeline import Decision, PipelineError, State
@@ -23,23 +23,26 @@ INSTRUCTIONS = {
 }
 
 
+KEYS: list[tuple[str, str, str]] = [
+    ("s", "swipe", "Sim: read document"),
+    ("m", "manual", "Type MRZ"),
+    ("f2", "use_typed", "Use typed MRZ"),
+    ("enter", "confirm", "Confirm"),
+    ("a", "decide('admit')", "Admit"),
+    ("r", "decide('refuse')", "Refuse"),
+    ("f", "decide('refer')", "Refer"),
+    ("escape", "cancel", "Cancel"),
+    ("d", "toggle_direction", "Entry/Exit"),
+    ("t", "technician", "Technician"),
+    ("ctrl+l", "logout", "Log out"),
+    ("f1", "app.help", "Help"),
+]
+
+
 class OfficerScreen(Screen[None]):
     CSS_PATH = "officer.tcss"
     AUTO_FOCUS = None  # keys go to the screen's bindings until the officer types an MRZ
-    BINDINGS = [
-        ("s", "swipe", "Sim: read document"),
-        ("m", "manual", "Type MRZ"),
-        ("f2", "use_typed", "Use typed MRZ"),
-        ("enter", "confirm", "Confirm"),
-        ("a", "decide('admit')", "Admit"),
-        ("r", "decide('refuse')", "Refuse"),
-        ("f", "decide('refer')", "Refer"),
-        ("escape", "cancel", "Cancel"),
-        ("d", "toggle_direction", "Entry/Exit"),
-        ("t", "technician", "Technician"),
-        ("ctrl+l", "logout", "Log out"),
-        ("f1", "app.help", "Help"),
-    ]
+    BINDINGS = KEYS  # type: ignore[assignment]
 
     def __init__(self) -> None:
         super().__init__()
@@ -60,7 +63,7 @@ class OfficerScreen(Screen[None]):
                 yield Static("", id="mrz-feedback")
             yield Static("", id="checks")
         yield Static("", id="last")
-        yield Footer()
+        yield Static("", id="keys")
 
     def on_mount(self) -> None:
         entry = self.query_one("#mrz-entry")
@@ -91,9 +94,9 @@ class OfficerScreen(Screen[None]):
             or ""
         )
         mode = (pipeline.state, self.busy, self.typing_mrz)
-        if mode != getattr(self, "_mode", None):  # the footer rebuilds itself: only on change
+        if mode != getattr(self, "_mode", None):
             self._mode = mode
-            self.refresh_bindings()
+            self.query_one("#keys", Static).update(self.key_hints())
         self.refresh_status_text()
 
     def refresh_status_text(self, backlog: str | None = None) -> None:
@@ -113,6 +116,18 @@ class OfficerScreen(Screen[None]):
         figures = self.services.sealer.outbox.status()
         text = f"Outbox {figures.pending} waiting · link {figures.link}"
         self.app.call_from_thread(self.refresh_status_text, text)
+
+    def key_hints(self) -> str:
+        """The keys that work in this step, clickable. (Textual's Footer rebuilds a widget
+        per key on every step, which stalled the event loop for ~90 ms here.)"""
+        hints = []
+        for key, action, label in KEYS:
+            name = action.split("(")[0].removeprefix("app.")
+            if self.check_action(name, ()):
+                shown = {"escape": "Esc", "enter": "Enter", "ctrl+l": "^L"}.get(key, key)
+                target = action if action.startswith("app.") else f"screen.{action}"
+                hints.append(f"[@click={target}][b reverse] {shown} [/] {label}[/]")
+        return "  ".join(hints)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         state = self.services.pipeline.state
