@@ -227,9 +227,7 @@ class Device(abc.ABC):
         self.emit(DeviceLostEvent(device=self.path, reason=reason))
 
 
-def wait_for(
-    predicate: Callable[[], bool], timeout: float, interval: float = 0.01
-) -> bool:
+def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.01) -> bool:
     """Poll `predicate` until it holds or `timeout` passes (for tests and one-shot reads)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import serial
 
@@ -185,7 +186,7 @@ class MRZSerialReader(Device):
         *,
         framing: Framing | str = "cr",
         notifier: Notifier | None = None,
-        **overrides: object,
+        **overrides: Any,
     ) -> None:
         super().__init__(path, notifier=notifier)
         if isinstance(framing, str):
@@ -195,7 +196,7 @@ class MRZSerialReader(Device):
                 known = ", ".join(PRESETS)
                 raise DeviceError(f"unknown framing preset {framing!r} (known: {known})") from None
         if overrides:
-            framing = dataclasses.replace(framing, **overrides)  # type: ignore[arg-type]
+            framing = dataclasses.replace(framing, **overrides)
         self.framing = framing
         self._port: serial.Serial | None = None
         self._decoder = FrameDecoder(framing)

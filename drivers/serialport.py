@@ -6,8 +6,13 @@ import errno
 
 import serial
 
-from drivers import DeviceBusy, DeviceError, DeviceNotFound, DevicePermissionDenied
-from drivers import permission_message
+from drivers import (
+    DeviceBusy,
+    DeviceError,
+    DeviceNotFound,
+    DevicePermissionDenied,
+    permission_message,
+)
 
 PARITIES = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD}
 

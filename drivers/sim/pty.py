@@ -44,7 +44,9 @@ class PtyPeer:
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> Self:
         self.plug()
-        self._thread = threading.Thread(target=self._loop, name=f"emulator {self.path}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, name=f"emulator {self.path}", daemon=True
+        )
         self._thread.start()
         return self
 
