@@ -168,6 +168,11 @@ class ZhianTecModule:
             if len(data) > zp.IMAGE_BYTES:
                 raise ProtocolError(f"UpImage: more than {zp.IMAGE_BYTES} image bytes")
             if packet.pid == zp.PID_END:
+                if len(data) != zp.IMAGE_BYTES:
+                    raise ProtocolError(
+                        f"UpImage: {len(data)} of {zp.IMAGE_BYTES} image bytes arrived "
+                        "(data packets lost to line noise?)"
+                    )
                 return zp.unpack_image(data)
 
     def led(self, control: int, color: int, speed: int = 0x80, count: int = 0) -> None:

@@ -70,6 +70,7 @@ class PtyPeer:
             master, slave = os.openpty()
             tty.setraw(master)
             tty.setraw(slave)
+            os.set_blocking(master, False)
             self._master, self._slave = master, slave
             link = self.path + ".new"
             os.symlink(os.ttyname(slave), link)
@@ -112,23 +113,38 @@ class PtyPeer:
         started = time.monotonic()
         sent = 0
         for offset in range(0, len(data), chunk):
-            if self._stop.is_set():
-                return
             part = data[offset : offset + chunk]
-            with self._lock:
-                fd = self._master
-                if fd < 0:
-                    return
-                try:
-                    os.write(fd, part)
-                except OSError:
-                    return
+            if not self._write_all(part):
+                return
             sent += len(part)
             if self.pace:
                 due = started + sent * 10 / self.baudrate
                 delay = due - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
+
+    def _write_all(self, part: bytes, patience: float = 1.0) -> bool:
+        """Write without ever blocking the emulator: like a UART, bytes nobody reads are lost."""
+        view = memoryview(part)
+        deadline = time.monotonic() + patience
+        while view:
+            with self._lock:
+                fd = self._master
+                if fd < 0:
+                    return False
+                try:
+                    written = os.write(fd, view)
+                except BlockingIOError:
+                    written = 0
+                except OSError:
+                    return False
+            view = view[written:]
+            if view:
+                if self._stop.is_set() or time.monotonic() > deadline:
+                    log.debug("driver not reading: %d bytes dropped", len(view))
+                    return False
+                time.sleep(0.002)
+        return True
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -150,8 +150,8 @@ class ZhianTecEmulator(PtyPeer):
             time.sleep(self.stall_seconds)
             return
         if fault == "bad-checksum":
-            middle = len(stream) // 2
-            stream[middle] ^= 0xFF
+            frame_length = len(zp.encode(zp.PID_DATA, chunks[0]))
+            stream[(len(chunks) // 2) * frame_length + 20] ^= 0xFF
         if fault == "noise":
             middle = len(stream) // 3
             stream[middle:middle] = bytes(range(1, 40))
