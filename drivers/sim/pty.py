@@ -67,6 +67,8 @@ class PtyPeer:
     def plug(self) -> None:
         """Create the pty (device plugged in) and point the stable path at it."""
         with self._lock:
+            if self._stop.is_set():
+                return  # stopped: a late replug timer must not recreate the device
             master, slave = os.openpty()
             tty.setraw(master)
             tty.setraw(slave)
