@@ -1,0 +1,254 @@
+"""DigitalPersona U.are.U 4000B / 4500 over USB (pyusb, libusb-1.0).
+
+Power on through the hardware-status register, wait for a finger on the interrupt
+endpoint, capture on the bulk endpoint, de-scramble, wait for the finger to lift.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import struct
+import time
+from typing import Any
+
+import numpy as np
+
+from drivers import (
+    DeviceError,
+    DeviceLost,
+    DeviceNotFound,
+    DevicePermissionDenied,
+    DeviceTimeout,
+    ProtocolError,
+    permission_message,
+)
+from drivers import uru4000_protocol as up
+from drivers.base import Device, Notifier
+from drivers.events import FingerImage, FingerPresence
+
+log = logging.getLogger(__name__)
+
+
+def _usb() -> Any:
+    import usb.core
+
+    return usb.core
+
+
+def find_scanners(backend: Any = None) -> list[Any]:
+    """Every connected U.are.U 4000/4000B/4500 (pyusb devices)."""
+    core = _usb()
+    try:
+        found = core.find(
+            find_all=True,
+            backend=backend,
+            custom_match=lambda d: (d.idVendor, d.idProduct) in up.MODELS,
+        )
+        return list(found)
+    except core.NoBackendError as exc:
+        raise DeviceError("libusb-1.0 is not installed (Debian package libusb-1.0-0)") from exc
+
+
+class URU4000Scanner:
+    """Synchronous access to one scanner (the device thread and the CLI use it)."""
+
+    def __init__(self, device: Any, *, timeout_ms: int = 1000) -> None:
+        self.dev = device
+        self.timeout_ms = timeout_ms
+        self.model = up.MODELS.get((device.idVendor, device.idProduct), "U.are.U")
+        self._seed = int.from_bytes(os.urandom(4), "little")
+
+    def _call(self, what: str, func: Any, *args: Any) -> Any:
+        core = _usb()
+        try:
+            return func(*args)
+        except core.USBTimeoutError as exc:
+            raise DeviceTimeout(f"{self.model}: {what} timed out") from exc
+        except core.USBError as exc:
+            code = exc.errno
+            if code in (errno.ENODEV, errno.ENOENT, errno.EPIPE) or exc.backend_error_code == -4:
+                raise DeviceLost(f"{self.model} unplugged ({what}: {exc})") from exc
+            if code in (errno.EACCES, errno.EPERM):
+                raise DevicePermissionDenied(permission_message(self.describe())) from exc
+            if code == errno.EBUSY:
+                raise DeviceError(f"{self.describe()} is busy: another program claimed it") from exc
+            raise ProtocolError(f"{self.model}: {what} failed ({exc})") from exc
+
+    def describe(self) -> str:
+        return f"USB {self.dev.bus:03d}/{self.dev.address:03d}"
+
+    def open(self) -> str:
+        self._call("configure", self.dev.set_configuration)
+        import usb.util
+
+        self._call("claim interface", usb.util.claim_interface, self.dev, 0)
+        hwstat = self.read_reg(up.REG_HWSTAT, 1)[0]
+        if hwstat & 0x80:
+            self.write_reg(up.REG_HWSTAT, bytes([hwstat & 0x0F]))
+            self.wait_irq({up.IRQ_SCANPWR_ON}, timeout=1.0)
+        self.set_mode(up.MODE_INIT)
+        return f"{self.model} ({self.describe()})"
+
+    def close(self) -> None:
+        try:
+            import usb.util
+
+            self.write_reg(up.REG_HWSTAT, bytes([0x80]))
+            usb.util.dispose_resources(self.dev)
+        except (DeviceError, _usb().USBError):
+            log.debug("close failed", exc_info=True)
+
+    # -- registers ------------------------------------------------------------------------
+    def read_reg(self, reg: int, length: int) -> bytes:
+        data = self._call(
+            f"read register 0x{reg:02x}",
+            self.dev.ctrl_transfer,
+            up.CTRL_IN,
+            up.USB_RQ,
+            reg,
+            0,
+            length,
+            self.timeout_ms,
+        )
+        if len(data) != length:
+            raise ProtocolError(f"register 0x{reg:02x}: {len(data)} of {length} bytes")
+        return bytes(data)
+
+    def write_reg(self, reg: int, data: bytes) -> None:
+        self._call(
+            f"write register 0x{reg:02x}",
+            self.dev.ctrl_transfer,
+            up.CTRL_OUT,
+            up.USB_RQ,
+            reg,
+            0,
+            data,
+            self.timeout_ms,
+        )
+
+    def set_mode(self, mode: int) -> None:
+        self.write_reg(up.REG_MODE, bytes([mode]))
+
+    # -- interrupts and images ------------------------------------------------------------
+    def read_irq(self, timeout: float) -> int | None:
+        """One interrupt code, None when nothing arrived in `timeout` seconds."""
+        try:
+            data = self._call(
+                "interrupt read", self.dev.read, up.EP_INTR, up.IRQ_LENGTH, int(timeout * 1000)
+            )
+        except DeviceTimeout:
+            return None
+        if len(data) < 2:
+            raise ProtocolError(f"short interrupt packet ({len(data)} bytes)")
+        code: int = struct.unpack(">H", bytes(data[:2]))[0]
+        if code == up.IRQ_DEATH:
+            raise DeviceLost(f"{self.model} reported a fatal error (IRQ 0x0800): replug it")
+        return code
+
+    def wait_irq(self, wanted: set[int], timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                names = ", ".join(f"0x{w:04x}" for w in sorted(wanted))
+                raise DeviceTimeout(f"{self.model}: no interrupt {names} within {timeout:g} s")
+            code = self.read_irq(min(left, 0.25))
+            if code is None:
+                continue
+            if code in wanted:
+                return code
+            if code not in (up.IRQ_FINGER_ON, up.IRQ_FINGER_OFF, up.IRQ_SCANPWR_ON):
+                raise ProtocolError(f"{self.model}: unknown interrupt code 0x{code:04x}")
+
+    def capture(self) -> np.ndarray:
+        """MODE_CAPTURE, one bulk transfer, de-scramble: the 290x384 8-bit image."""
+        self.set_mode(up.MODE_CAPTURE)
+        raw = self._call("image transfer", self.dev.read, up.EP_DATA, up.IMAGE_SIZE, 2000)
+        data = memoryview(raw).cast("B")
+        header = up.ImageHeader.parse(data[: up.HEADER_SIZE])
+        key = 0
+        if header.encrypted:
+            self.write_reg(
+                up.REG_SCRAMBLE_DATA_INDEX,
+                bytes([header.key_number]) + self._seed.to_bytes(4, "little"),
+            )
+            key = int.from_bytes(self.read_reg(up.REG_SCRAMBLE_DATA_KEY, 4), "little") ^ self._seed
+        return up.descramble(header, data[up.HEADER_SIZE :], key)
+
+    def wait_and_capture(self, timeout: float) -> np.ndarray:
+        self.set_mode(up.MODE_AWAIT_FINGER_ON)
+        self.wait_irq({up.IRQ_FINGER_ON}, timeout)
+        return self.capture()
+
+
+class URU4000Device(Device):
+    """Emits FingerPresence(True), FingerImage, FingerPresence(False) for each touch."""
+
+    driver_name = "uru4000"
+
+    def __init__(
+        self,
+        path: str = "usb:uru4000",
+        *,
+        notifier: Notifier | None = None,
+        backend: Any = None,
+        bus: int | None = None,
+        address: int | None = None,
+    ) -> None:
+        super().__init__(path, notifier=notifier)
+        self._backend = backend
+        self._bus = bus
+        self._address = address
+        self.scanner: URU4000Scanner | None = None
+        self._awaiting = up.MODE_AWAIT_FINGER_ON
+        self._mode_set = False
+
+    def _open(self) -> str:
+        matches = [
+            d
+            for d in find_scanners(self._backend)
+            if (self._bus is None or d.bus == self._bus)
+            and (self._address is None or d.address == self._address)
+        ]
+        if not matches:
+            raise DeviceNotFound("no U.are.U 4000/4000B/4500 scanner on USB (plugged in?)")
+        self.scanner = URU4000Scanner(matches[0])
+        self._awaiting = up.MODE_AWAIT_FINGER_ON
+        self._mode_set = False
+        try:
+            return self.scanner.open()
+        except DeviceTimeout as exc:
+            raise DeviceLost(str(exc)) from exc
+
+    def _close(self) -> None:
+        if self.scanner is not None:
+            self.scanner.close()
+            self.scanner = None
+
+    def _step(self) -> None:
+        scanner = self.scanner
+        if scanner is None:
+            raise DeviceLost("scanner not open")
+        if not self._mode_set:
+            scanner.set_mode(self._awaiting)
+            self._mode_set = True
+        code = scanner.read_irq(0.2)
+        if code is None:
+            return
+        if code == up.IRQ_FINGER_ON and self._awaiting == up.MODE_AWAIT_FINGER_ON:
+            self.emit(FingerPresence(device=self.path, present=True))
+            self._awaiting = up.MODE_AWAIT_FINGER_OFF
+            self._mode_set = False
+            try:
+                image = scanner.capture()
+            except DeviceTimeout as exc:
+                raise ProtocolError(f"image transfer stalled: {exc}") from exc
+            self.emit(FingerImage(device=self.path, image=image))
+        elif code == up.IRQ_FINGER_OFF and self._awaiting == up.MODE_AWAIT_FINGER_OFF:
+            self.emit(FingerPresence(device=self.path, present=False))
+            self._awaiting = up.MODE_AWAIT_FINGER_ON
+            self._mode_set = False
+        elif code not in (up.IRQ_FINGER_ON, up.IRQ_FINGER_OFF, up.IRQ_SCANPWR_ON):
+            raise ProtocolError(f"unknown interrupt code 0x{code:04x}")
