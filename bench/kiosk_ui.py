@@ -73,8 +73,12 @@ async def lag_while_registering(sim_dir: Path, travellers: int) -> tuple[float, 
         task = asyncio.create_task(probe())
         done = 0
         while done < travellers:
-            await pilot.press("s")
-            if services.pipeline.state is not State.DOCUMENT:
+            await pilot.press("s")  # the emulated reader sends the document over its pty
+            for _ in range(200):
+                if services.pipeline.state is State.DOCUMENT:
+                    break
+                await pilot.pause(0.01)
+            else:
                 continue
             if any(not c.ok for c in services.pipeline.traveller.checks):
                 await pilot.press("enter", *"bench", "enter")

@@ -13,6 +13,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import mrz
 from kiosk import config as config_module
@@ -23,6 +24,37 @@ DEMO_ACCOUNTS = (
     ("demo", "Demo Officer", Role.OFFICER, "1234"),
     ("tech", "Demo Technician", Role.TECHNICIAN, "4321"),
 )
+
+
+class SimCounter:
+    """The counter's emulated devices, speaking their wire protocols to the real drivers.
+
+    The document reader is a pty peer that frames each traveller's MRZ like a serial
+    swipe reader (CR line ends); the UI's driver reads it from the pty like any reader.
+    """
+
+    def __init__(self, queue: Iterator[SimTraveller]) -> None:
+        from drivers.sim.mrz_reader import MRZReaderEmulator
+
+        self.queue = queue
+        self.reader = MRZReaderEmulator()
+        self.story = ""
+
+    def start(self) -> list[Any]:
+        from kiosk.devices import DeviceSpec
+
+        self.reader.start()
+        return [DeviceSpec("mrz", "mrz-serial", self.reader.path, {"framing": "cr"})]
+
+    def present_next_document(self) -> str:
+        """The next traveller puts their passport on the reader; returns their story."""
+        traveller = next(self.queue)
+        self.story = traveller.story
+        self.reader.send_document(traveller.lines)
+        return traveller.story
+
+    def stop(self) -> None:
+        self.reader.stop()
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from typing import Any
 
 from textual.app import App
 
+from drivers.events import DeviceFault, DeviceLost, DocumentLines
 from kiosk.officers import Officer, Role
+from kiosk.pipeline import State
 from kiosk.ui.dialogs import HelpScreen
 from kiosk.ui.login import LoginScreen
 from kiosk.ui.officer import OfficerScreen
@@ -32,6 +36,32 @@ class KioskApp(App[None]):
     def on_mount(self) -> None:
         self.show_login()
         self.set_interval(1.0, self.lock_when_idle)
+        for problem in self.services.hub.start(asyncio.get_running_loop()):
+            self.notify(f"Device not started: {problem}", severity="error", timeout=15)
+        self.run_worker(self.pump_device_events(), group="devices", exclusive=True)
+
+    async def pump_device_events(self) -> None:
+        """Driver events arrive here, in the event loop, as they happen."""
+        hub = self.services.hub
+        while True:
+            event = await hub.next_event()
+            self.device_event(event, hub.role_of(event.device))
+
+    def device_event(self, event: Any, role: str) -> None:
+        pipeline = self.services.pipeline
+        screen = self.screen
+        if isinstance(event, DocumentLines):
+            if isinstance(screen, OfficerScreen) and pipeline.state is State.WAITING:
+                screen.read_document(list(event.lines), "reader")
+            else:
+                self.notify("A document was read now, but this is not the moment: ignored")
+        elif isinstance(event, DeviceLost | DeviceFault):
+            kind = "lost" if isinstance(event, DeviceLost) else "fault"
+            self.notify(f"{role}: {kind}: {event.reason}", severity="error", timeout=10)
+            if pipeline.officer_id is not None:
+                pipeline.device_fault(role, f"{kind}: {event.reason}")
+        if isinstance(screen, OfficerScreen):
+            screen.refresh_status_text()
 
     def on_key(self) -> None:
         self.last_activity = time.monotonic()
@@ -74,7 +104,7 @@ class KioskApp(App[None]):
         self.show_login()
 
     def on_unmount(self) -> None:
-        self.services.sealer.close()  # every queued audit event is sealed before exit
+        self.services.close()  # devices stop; every queued audit event is sealed
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -107,8 +107,11 @@ class OfficerScreen(Screen[None]):
             f" Officer {pipeline.officer_id or '-'}  │  Lane {pipeline.direction.value.upper()}"
             f"  │  {getattr(self, '_backlog', 'outbox …')}"
         )
+        for role, health in self.services.hub.health().items():
+            mark = "●" if health == "connected" else "✘"
+            status += f"  │  {role} {mark} {health}"
         if self.services.sim is not None:
-            status += "  │  DEMO (emulated devices)"
+            status += "  │  DEMO"
         self.query_one("#status", Static).update(status)
 
     @work(thread=True, exclusive=True, group="status")
@@ -159,10 +162,10 @@ class OfficerScreen(Screen[None]):
         self.refresh_view()
 
     def action_swipe(self) -> None:
-        traveller = next(self.services.sim)
-        self.services.sim_story = traveller.story
-        self.query_one("#last", Static).update(f"Demo traveller: {traveller.story}")
-        self.read_document(traveller.lines, "reader")
+        """(Demo) the next traveller's passport goes on the emulated reader; the document
+        arrives through the serial driver like a real swipe."""
+        story = self.services.sim.present_next_document()
+        self.query_one("#last", Static).update(f"Demo traveller: {story}")
 
     def action_manual(self) -> None:
         self.typing_mrz = True

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.config import Config
+from kiosk.devices import DeviceHub, specs_from_config
 from kiosk.officers import OfficerStore
 from kiosk.pipeline import Direction, Pipeline, Policy
 from kiosk.records import OutboxSealer
-from kiosk.sim import SimTraveller
+from kiosk.sim import SimCounter, SimTraveller
 
 
 @dataclass
@@ -20,23 +21,36 @@ class Services:
     officers: OfficerStore
     pipeline: Pipeline
     sealer: OutboxSealer
-    sim: Iterator[SimTraveller] | None = None
-    sim_story: str = ""
+    hub: DeviceHub
+    sim: SimCounter | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(
         cls, config: Config, sim: Iterator[SimTraveller] | None = None, policy: Policy | None = None
     ) -> Services:
+        """Everything but the device threads, which the app starts in its event loop."""
         sealer = OutboxSealer(config)
         direction = Direction(config.get("kiosk", "direction", "entry"))
+        specs = specs_from_config(config)
+        counter = None
+        if sim is not None:
+            counter = SimCounter(sim)
+            specs += counter.start()
         return cls(
             config=config,
             officers=OfficerStore(config.officers_path),
             pipeline=Pipeline(sealer, policy=policy or lane_policy(config), direction=direction),
             sealer=sealer,
-            sim=sim,
+            hub=DeviceHub(specs),
+            sim=counter,
         )
+
+    def close(self) -> None:
+        self.hub.stop()
+        if self.sim is not None:
+            self.sim.stop()
+        self.sealer.close()
 
 
 def lane_policy(config: Config) -> Policy:

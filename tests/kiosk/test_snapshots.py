@@ -26,6 +26,15 @@ def app(tmp_path: Path) -> KioskApp:
     return KioskApp(services)
 
 
+def show(pilot: Any, index: int) -> None:
+    """The screen as it shows demo traveller `index`'s document (the device path to the
+    screen is covered by test_ui and the tmux test; here only the rendering matters)."""
+    travellers = sim.travellers(seed=5, today=TODAY)
+    for _ in range(index):
+        next(travellers)
+    pilot.app.screen.read_document(next(travellers).lines, "reader")
+
+
 async def logged_in(pilot: Any) -> None:
     await pilot.press(*"demo", "enter", *"1234", "enter")
     services = pilot.app.services
@@ -49,7 +58,7 @@ def test_waiting_for_a_document_80x24(snap_compare: Any, app: KioskApp) -> None:
 def test_document_read_160x48(snap_compare: Any, app: KioskApp) -> None:
     async def swipe(pilot: Any) -> None:
         await logged_in(pilot)
-        await pilot.press("s")
+        show(pilot, 0)
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=(160, 48), run_before=swipe)
@@ -58,7 +67,7 @@ def test_document_read_160x48(snap_compare: Any, app: KioskApp) -> None:
 def test_expired_document_80x24(snap_compare: Any, app: KioskApp) -> None:
     async def expired(pilot: Any) -> None:
         await logged_in(pilot)
-        await pilot.press("s", "escape", "s", "escape", "s")  # the third is expired
+        show(pilot, 2)  # the third demo traveller's passport has expired
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=expired)

@@ -52,6 +52,16 @@ async def login(pilot, officer: str = "demo", pin: str = "1234") -> None:  # typ
             return
 
 
+async def swipe(pilot) -> None:  # type: ignore[no-untyped-def]
+    """The next demo traveller's document goes through the emulated reader and driver."""
+    await pilot.press("s")
+    for _ in range(100):
+        await pilot.pause(0.03)
+        if pilot.app.services.pipeline.state is State.DOCUMENT:
+            return
+    raise AssertionError("the document never arrived from the reader")
+
+
 async def test_wrong_pin_is_refused_on_screen(services: Services) -> None:
     async with KioskApp(services).run_test(size=(100, 30)) as pilot:
         await login(pilot, pin="9999")
@@ -95,12 +105,12 @@ async def test_sim_expired_document_needs_override_then_cancel_seals_nothing(
 ) -> None:
     async with KioskApp(services).run_test(size=(120, 40)) as pilot:
         await login(pilot)
-        await pilot.press("s")  # traveller 0: ordinary
+        await swipe(pilot)  # traveller 0: ordinary
         await pilot.press("escape")  # cancel
         assert services.pipeline.state is State.WAITING
-        await pilot.press("s")  # traveller 1: identity card
+        await swipe(pilot)  # traveller 1: identity card
         await pilot.press("escape")
-        await pilot.press("s")  # traveller 2: expired passport
+        await swipe(pilot)  # traveller 2: expired passport
         await pilot.press("enter")
         await pilot.pause(0.1)
         await pilot.press(*"visa on arrival", "enter")
@@ -147,8 +157,7 @@ async def test_idle_lock_resumes_for_the_same_officer(services: Services) -> Non
     app = KioskApp(services)
     async with app.run_test(size=(120, 40)) as pilot:
         await login(pilot)
-        await pilot.press("s")
-        assert services.pipeline.state is State.DOCUMENT
+        await swipe(pilot)
         app.idle_lock_seconds = 0.3
         await pilot.pause(1.6)
         assert isinstance(app.screen, LoginScreen) and app.locked
