@@ -51,7 +51,10 @@ class Tally:
         )
 
 
-HEADER = f"{'reader':<12} {'images':>5} {'exact':>8} {'wrong+valid':>11} {'no MRZ':>9} {'median ms':>10} {'p95 ms':>9}"
+HEADER = (
+    f"{'reader':<12} {'images':>5} {'exact':>8} {'wrong+valid':>11} {'no MRZ':>9} "
+    f"{'median ms':>10} {'p95 ms':>9}"
+)
 
 
 def main() -> None:

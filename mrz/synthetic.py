@@ -182,9 +182,7 @@ def _page(rng: random.Random, lines: list[str], ch: float) -> tuple[np.ndarray, 
     return np.asarray(img, np.uint8), quad
 
 
-def render(
-    lines: list[str], degradation: Degradation, rng: random.Random | int = 0
-) -> Sample:
+def render(lines: list[str], degradation: Degradation, rng: random.Random | int = 0) -> Sample:
     """Render `lines` on a document page placed in a camera image, then damage it."""
     if isinstance(rng, int):
         rng = random.Random(rng)
@@ -201,9 +199,7 @@ def render(
     rot = np.array([[np.cos(angle), np.sin(angle)], [-np.sin(angle), np.cos(angle)]], np.float32)
     corners = corners @ rot.T
     if d.perspective:
-        jitter = np.array(
-            [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(4)], np.float32
-        )
+        jitter = np.array([[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(4)], np.float32)
         corners = corners + jitter * d.perspective * max(pw, ph)
     # Grow the canvas so the rotated page fits.
     span = corners.max(axis=0) - corners.min(axis=0)
@@ -212,9 +208,10 @@ def render(
     centre = np.array([out_w / 2, out_h / 2], np.float32)
     dst = (corners + centre).astype(np.float32)
     homography = cv2.getPerspectiveTransform(src, dst)
-    desk = np.full((out_h, out_w), rng.randint(30, 110), np.uint8)
-    desk = cv2.add(desk, np.random.default_rng(rng.randrange(2**32)).integers(0, 25, desk.shape,
-                                                                                 np.uint8))
+    desk: np.ndarray = np.full((out_h, out_w), rng.randint(30, 110), np.uint8)
+    desk = cv2.add(
+        desk, np.random.default_rng(rng.randrange(2**32)).integers(0, 25, desk.shape, np.uint8)
+    )
     warped = cv2.warpPerspective(
         page, homography, (out_w, out_h), flags=cv2.INTER_LINEAR, borderValue=0
     )
@@ -236,7 +233,7 @@ def render(
         spot = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * radius**2))
         img = img + (255 - img) * d.glare * spot
     if d.blur:
-        img = cv2.GaussianBlur(img, (0, 0), d.blur)
+        img = np.asarray(cv2.GaussianBlur(img, (0, 0), d.blur), np.float32)
     if d.noise:
         img = img + nrng.normal(0, d.noise, img.shape).astype(np.float32)
     gray = np.clip(img, 0, 255).astype(np.uint8)

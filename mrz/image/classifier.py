@@ -31,8 +31,8 @@ def features(cells: np.ndarray) -> np.ndarray:
     out = []
     for cell in cells:
         # Stretch contrast per cell: HOG then sees the same strokes under glare or shade.
-        norm = cv2.normalize(cell, None, 0, 255, cv2.NORM_MINMAX)
-        out.append(hog.compute(norm).ravel())
+        norm = cv2.normalize(cell, None, 0, 255, cv2.NORM_MINMAX)  # type: ignore[call-overload]
+        out.append(np.asarray(hog.compute(norm)).ravel())
     return np.asarray(out, np.float32)
 
 
@@ -50,8 +50,10 @@ class Classifier:
 
     def __init__(self, path: Path = MODEL_PATH) -> None:
         if not path.exists():
-            raise MRZError(f"the OCR-B model {path} is missing; build it with python -m mrz.image.train")
-        self.model = cv2.ml.ANN_MLP_load(str(path))
+            raise MRZError(
+                f"the OCR-B model {path} is missing; build it with python -m mrz.image.train"
+            )
+        self.model = cv2.ml.ANN_MLP_load(str(path))  # type: ignore[attr-defined]
 
     def probabilities(self, cells: np.ndarray) -> np.ndarray:
         """Softmax over the network's outputs, one row per cell."""

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from mrz.errors import MRZError
+
 log = logging.getLogger(__name__)
 
 PITCH = 16  # canonical cell width in pixels
@@ -51,17 +53,21 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     elif image.ndim == 3 and image.shape[2] == 4:
         gray = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
     else:
-        raise ValueError(f"unsupported image shape {image.shape}")
+        raise MRZError(f"an image must be grey, BGR or BGRA, not of shape {image.shape}")
     if gray.dtype != np.uint8:
-        gray = cv2.normalize(gray, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+        gray = cv2.normalize(gray, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)  # type: ignore[call-overload]
     return gray
 
 
 def _line_blobs(small: np.ndarray) -> list[_Line]:
     """Long text lines in the downscaled image, as rotated rectangles."""
-    dark = cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15)))
+    dark = cv2.morphologyEx(
+        small, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15))
+    )
     _, mask = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (21, 1)))
+    mask = cv2.morphologyEx(
+        mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (21, 1))
+    )
     mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     size = max(small.shape)
@@ -99,8 +105,12 @@ def _groups(lines: list[_Line]) -> list[list[_Line]]:
             ):
                 members.append((across, other))
         members.sort(key=lambda m: m[0])
-        if len(members) in (2, 3):
-            group = [m[1] for m in members]
+        found = [m[1] for m in members]
+        # A printed line next to a two-line MRZ can join its group: try the pairs too.
+        options = [found] if len(found) in (2, 3) else []
+        if len(found) == 3:
+            options += [found[:2], found[1:]]
+        for group in options:
             if not any({id(x) for x in group} == {id(x) for x in g} for g in groups):
                 groups.append(group)
     return groups
@@ -108,7 +118,7 @@ def _groups(lines: list[_Line]) -> list[list[_Line]]:
 
 def _components(binary: np.ndarray, char_h: float) -> np.ndarray:
     """Character-sized blobs as rows (x centre, y centre, width, height)."""
-    count, _, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     rows = []
     for i in range(1, count):
         x, y, w, h, area = stats[i]
@@ -117,20 +127,36 @@ def _components(binary: np.ndarray, char_h: float) -> np.ndarray:
     return np.array(rows, np.float64).reshape(-1, 4)
 
 
-def _split_rows(comps: np.ndarray, count: int) -> list[np.ndarray] | None:
-    """Components grouped into `count` text lines by their vertical position."""
-    if len(comps) < count * 10:
+def _assign_rows(
+    comps: np.ndarray, group: list[_Line], to_locator: np.ndarray
+) -> list[np.ndarray] | None:
+    """Blobs (strip coordinates) assigned to the group's line nearest to each, top first.
+
+    Each line keeps its own angle, so a perspective view whose lines converge still splits.
+    """
+    if len(comps) < len(group) * 10:
         return None
-    order = np.argsort(comps[:, 1])
-    ys = comps[order, 1]
-    gaps = np.diff(ys)
-    cuts = np.sort(np.argsort(gaps)[-(count - 1) :]) if count > 1 else np.array([], int)
-    rows = np.split(order, cuts + 1)
-    out = []
-    for idx in rows:
-        row = comps[idx]
-        out.append(row[np.argsort(row[:, 0])])
-    return out
+    pts = np.hstack([comps[:, :2], np.ones((len(comps), 1))]) @ to_locator.T
+    dists = []
+    for line in group:
+        direction = np.array([np.cos(line.angle), np.sin(line.angle)])
+        normal = np.array([-direction[1], direction[0]])
+        off = pts - line.centre
+        across = np.abs(off @ normal)
+        along = np.abs(off @ direction)
+        far = (across > 0.75 * line.thickness) | (along > line.length / 2 + line.thickness)
+        dists.append(np.where(far, np.inf, across))
+    d = np.array(dists)
+    nearest = d.argmin(axis=0)
+    ok = np.isfinite(d.min(axis=0))
+    rows = []
+    for j in range(len(group)):
+        row = comps[ok & (nearest == j)]
+        if len(row) == 0:
+            return None
+        rows.append(row[np.argsort(row[:, 0])])
+    rows.sort(key=lambda r: float(np.median(r[:, 1])))
+    return rows
 
 
 def _trim(row: np.ndarray, pitch_guess: float) -> np.ndarray:
@@ -151,11 +177,15 @@ def _trim(row: np.ndarray, pitch_guess: float) -> np.ndarray:
     return row[best[0] : best[1]]
 
 
-def locate(image: np.ndarray, max_candidates: int = 3) -> list[Grid]:
+def locate(image: np.ndarray, max_candidates: int = 4) -> list[Grid]:
     """MRZ candidates in `image` (grey or BGR), best first; empty when none is found."""
     gray = to_gray(image)
     scale = min(1.0, LOCATE_SIZE / max(gray.shape))
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    small = (
+        cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        if scale < 1
+        else gray
+    )
     grids = []
     for group in _groups(_line_blobs(small))[:max_candidates]:
         grid = _rectify(gray, group, scale)
@@ -175,19 +205,28 @@ def _rectify(gray: np.ndarray, group: list[_Line], scale: float) -> Grid | None:
     w, h = w + 2 * pad, h + 2 * pad
     # Affine map from the image to an upright strip; at most ~3x the text height in pixels.
     matrix = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
-    matrix[:, 2] += (w / 2 - cx, h / 2 - cy)
-    strip = cv2.warpAffine(gray, matrix, (int(w), int(h)), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    matrix[:, 2] += np.array([w / 2 - cx, h / 2 - cy])
+    strip = cv2.warpAffine(
+        gray, matrix, (int(w), int(h)), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     count = len(group)
     char_h = h / (count * 1.9 + 0.6)  # rough: line spacing ~1.7-1.9 cap heights
     kernel = max(5, int(char_h * 1.2) | 1)
-    dark = cv2.morphologyEx(strip, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
+    dark = cv2.morphologyEx(
+        strip, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel))
+    )
     _, binary = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     comps = _components(binary, thickness * 0.8)
-    rows = _split_rows(comps, count)
+    # Strip -> image -> locator coordinates, to use the located lines' own axes.
+    inv = cv2.invertAffineTransform(matrix)
+    to_locator = np.vstack([inv * scale, [0, 0, 1]])[:2]
+    rows = _assign_rows(comps, group, to_locator)
     if rows is None:
+        log.debug("only %d character blobs in a %d-line candidate", len(comps), count)
         return None
     rows = [_trim(row, char_h) for row in rows]
     if min(len(r) for r in rows) < 8:
+        log.debug("a line of the candidate has fewer than 8 characters")
         return None
     pitches = [float(np.median(np.diff(r[:, 0]))) for r in rows]
     pitch = float(np.median(pitches))
@@ -213,11 +252,13 @@ def _rectify(gray: np.ndarray, group: list[_Line], scale: float) -> Grid | None:
     full = np.vstack([matrix, [0, 0, 1]])
     total = homography @ full
     out_w = columns * PITCH
-    out_h = int(round(CELL_H + (count - 1) * spacing))
-    canon = cv2.warpPerspective(gray, total, (out_w, out_h), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    out_h = round(CELL_H + (count - 1) * spacing)
+    canon = cv2.warpPerspective(
+        gray, total, (out_w, out_h), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE
+    )
     cells = []
     for j in range(count):
-        top = int(round(j * spacing))
+        top = round(j * spacing)
         band = canon[top : top + CELL_H]
         if band.shape[0] != CELL_H:
             band = cv2.copyMakeBorder(band, 0, CELL_H - band.shape[0], 0, 0, cv2.BORDER_REPLICATE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,10 @@ def read_image_passporteye(image: np.ndarray | str | Path) -> ImageRead:
             cv2.imwrite(str(path), image)
         else:
             path = Path(image)
-        found = read_mrz(str(path))
+        with warnings.catch_warnings():
+            # scikit-image deprecations inside PassportEye: not ours to fix, noise in our logs.
+            warnings.simplefilter("ignore", FutureWarning)
+            found = read_mrz(str(path))
     elapsed = (time.perf_counter() - start) * 1000
     if found is None:
         return ImageRead(False, elapsed_ms=elapsed, reader="passporteye")

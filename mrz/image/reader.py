@@ -13,8 +13,14 @@ from mrz.errors import MRZError
 from mrz.image.classifier import Classifier, Prediction, default_classifier
 from mrz.image.locate import Grid, locate, rotate_grid
 from mrz.parser import MRZResult, parse
+from mrz.parser import Warning as ParseWarning
 
 log = logging.getLogger(__name__)
+
+# A character the classifier was less sure of than this, and that no check digit changed,
+# keeps the read from being reported valid: names and other unprotected fields have no
+# check digit to catch a misread (measured on the synthetic set, see docs/mrz-images.md).
+MIN_CONFIDENCE = 0.5
 
 
 @dataclass
@@ -101,6 +107,8 @@ def read_image(
         return ImageRead(False, elapsed_ms=elapsed, timings=timings)
     _, grid, pred, result = best
     n = grid.columns
+    if result is not None and result.valid:
+        _gate(result, _text(pred, grid), pred, n)
     return ImageRead(
         found=result is not None,
         result=result,
@@ -110,6 +118,22 @@ def read_image(
         elapsed_ms=elapsed,
         timings=timings,
     )
+
+
+def _gate(result: MRZResult, read: list[str], pred: Prediction, columns: int) -> None:
+    """Withdraw `valid` when an uncorrected character was read with low confidence."""
+    low = [
+        (j, i)
+        for j, line in enumerate(read)
+        for i, char in enumerate(line)
+        if pred.confidence[j * columns + i] < MIN_CONFIDENCE and result.lines[j][i] == char
+    ]
+    if low:
+        where = ", ".join(f"line {j + 1} column {i + 1}" for j, i in low[:5])
+        result.valid = False
+        result.warnings.append(
+            ParseWarning("ocr", f"{len(low)} character(s) read with low confidence: {where}")
+        )
 
 
 def load(path: str | Path) -> np.ndarray:

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 def collect(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Cells and labels from `count` rendered documents (those the locator found)."""
-    cells, labels = [], []
+    cells: list[np.ndarray] = []
+    labels: list[int] = []
     for sample in synthetic.iter_dataset(count, seed):
         truth = "".join(sample.lines)
         for grid in locate(sample.image, max_candidates=1):
@@ -37,11 +38,13 @@ def collect(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(cells), np.array(labels)
 
 
-def balance(x: np.ndarray, y: np.ndarray, cap: int, rng: random.Random) -> tuple[np.ndarray, np.ndarray]:
+def balance(
+    x: np.ndarray, y: np.ndarray, cap: int, rng: random.Random
+) -> tuple[np.ndarray, np.ndarray]:
     """At most `cap` samples per class: fillers would otherwise swamp the letters."""
     keep: list[int] = []
     for c in range(len(ALPHABET)):
-        idx = list(np.flatnonzero(y == c))
+        idx = [int(i) for i in np.flatnonzero(y == c)]
         rng.shuffle(idx)
         keep.extend(idx[:cap])
     keep.sort()
@@ -57,7 +60,7 @@ def train(count: int, seed: int, out: Path, hidden: int, iterations: int) -> flo
     y = -np.ones((len(labels), len(ALPHABET)), np.float32)
     y[np.arange(len(labels)), labels] = 1.0
     log.info("%d training cells from %d images in %.1fs", len(x), count, time.perf_counter() - t0)
-    net = cv2.ml.ANN_MLP_create()
+    net = cv2.ml.ANN_MLP_create()  # type: ignore[attr-defined]
     net.setLayerSizes(np.array([x.shape[1], hidden, len(ALPHABET)]))
     net.setActivationFunction(cv2.ml.ANN_MLP_SIGMOID_SYM)
     net.setTrainMethod(cv2.ml.ANN_MLP_BACKPROP, 0.001, 0.1)
@@ -75,8 +78,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--images", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1000)
-    parser.add_argument("--hidden", type=int, default=96)
-    parser.add_argument("--iterations", type=int, default=80)
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--iterations", type=int, default=120)
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")

@@ -28,8 +28,15 @@ STRONG = {
     "jpeg": synthetic.Degradation(char_height=26, jpeg=35),
     "flip": synthetic.Degradation(char_height=26, flip=True),
     "all": synthetic.Degradation(
-        char_height=22, rotation=8, perspective=0.04, blur=1.0, noise=8, gradient=0.4,
-        glare=0.5, jpeg=60, flip=True,
+        char_height=22,
+        rotation=8,
+        perspective=0.04,
+        blur=1.0,
+        noise=8,
+        gradient=0.4,
+        glare=0.5,
+        jpeg=60,
+        flip=True,
     ),
 }
 
@@ -81,7 +88,9 @@ def test_never_a_wrong_read_reported_valid() -> None:
 
 
 def test_file_path_and_unreadable_file(tmp_path: pytest.TempPathFactory) -> None:
-    sample = synthetic.render(synthetic.random_mrz(random.Random(1), "TD1"), synthetic.Degradation(), 1)
+    sample = synthetic.render(
+        synthetic.random_mrz(random.Random(1), "TD1"), synthetic.Degradation(), 1
+    )
     path = tmp_path / "card.jpg"  # type: ignore[operator]
     cv2.imwrite(str(path), sample.image, [cv2.IMWRITE_JPEG_QUALITY, 80])
     assert mrz.read_image(path).result.lines == sample.lines  # type: ignore[union-attr]
@@ -97,7 +106,9 @@ def test_multiframe_votes_until_stable() -> None:
     reader = MultiFrameReader(stable=3)
     results = []
     frames = [synthetic.blank(1)] + [
-        synthetic.render(lines, synthetic.Degradation.random(rng, ("blur", "noise", "rotation")), rng).image
+        synthetic.render(
+            lines, synthetic.Degradation.random(rng, ("blur", "noise", "rotation")), rng
+        ).image
         for _ in range(4)
     ]
     for frame in frames:
