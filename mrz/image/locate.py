@@ -177,6 +177,12 @@ def _trim(row: np.ndarray, pitch_guess: float) -> np.ndarray:
     return row[best[0] : best[1]]
 
 
+def equalize(image: np.ndarray) -> np.ndarray:
+    """Local contrast equalisation (CLAHE): gives back the print under a glare spot."""
+    clahe = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
+    return np.asarray(clahe.apply(to_gray(image)))
+
+
 def locate(image: np.ndarray, max_candidates: int = 4) -> list[Grid]:
     """MRZ candidates in `image` (grey or BGR), best first; empty when none is found."""
     gray = to_gray(image)

@@ -10,16 +10,17 @@ from pathlib import Path
 import numpy as np
 
 from mrz.errors import MRZError
+from mrz.formats import LAYOUTS
 from mrz.image.classifier import Classifier, Prediction, default_classifier
-from mrz.image.locate import Grid, locate, rotate_grid
+from mrz.image.locate import Grid, equalize, locate, rotate_grid
 from mrz.parser import MRZResult, parse
 from mrz.parser import Warning as ParseWarning
 
 log = logging.getLogger(__name__)
 
-# A character the classifier was less sure of than this, and that no check digit changed,
-# keeps the read from being reported valid: names and other unprotected fields have no
-# check digit to catch a misread (measured on the synthetic set, see docs/mrz-images.md).
+# A character outside every check-digit-covered field that the classifier was less sure of
+# than this keeps the read from being reported valid: names, codes and nationality have no
+# check digit to catch a misread (chosen on the synthetic set, see docs/mrz-images.md).
 MIN_CONFIDENCE = 0.5
 
 
@@ -82,25 +83,33 @@ def read_image(
     if isinstance(image, str | Path):
         image = load(image)
     model = classifier or default_classifier()
-    t0 = time.perf_counter()
-    grids = locate(image)
-    t_locate = time.perf_counter() - t0
+    t_locate = t_read = 0.0
     best: tuple[tuple[int, float], Grid, Prediction, MRZResult | None] | None = None
-    t0 = time.perf_counter()
-    for grid in grids:
-        for oriented in (grid, rotate_grid(grid)):
-            pred = model.predict(oriented.cells)
-            lines = _text(pred, oriented)
-            try:
-                result: MRZResult | None = parse(lines, candidates=_candidates(pred, oriented))
-            except MRZError:
-                result = None
-            score = _score(result, pred)
-            if best is None or score > best[0]:
-                best = (score, oriented, pred, result)
-        if best is not None and best[0][0]:
-            break
-    t_read = time.perf_counter() - t0
+    # Second pass on a locally equalised copy only when the plain one found nothing valid:
+    # it recovers print under strong glare at the cost of time on hard images only.
+    for attempt in (image, None):
+        if attempt is None:
+            if best is not None and best[0][0]:
+                break
+            attempt = equalize(image)
+        t0 = time.perf_counter()
+        grids = locate(attempt)
+        t1 = time.perf_counter()
+        t_locate += t1 - t0
+        for grid in grids:
+            for oriented in (grid, rotate_grid(grid)):
+                pred = model.predict(oriented.cells)
+                lines = _text(pred, oriented)
+                try:
+                    result: MRZResult | None = parse(lines, candidates=_candidates(pred, oriented))
+                except MRZError:
+                    result = None
+                score = _score(result, pred)
+                if best is None or score > best[0]:
+                    best = (score, oriented, pred, result)
+            if best is not None and best[0][0]:
+                break
+        t_read += time.perf_counter() - t1
     elapsed = (time.perf_counter() - start) * 1000
     timings = {"locate_ms": t_locate * 1000, "read_ms": t_read * 1000}
     if best is None:
@@ -108,7 +117,7 @@ def read_image(
     _, grid, pred, result = best
     n = grid.columns
     if result is not None and result.valid:
-        _gate(result, _text(pred, grid), pred, n)
+        _gate(result, pred, grid.lines, n)
     return ImageRead(
         found=result is not None,
         result=result,
@@ -120,13 +129,29 @@ def read_image(
     )
 
 
-def _gate(result: MRZResult, read: list[str], pred: Prediction, columns: int) -> None:
-    """Withdraw `valid` when an uncorrected character was read with low confidence."""
+def _protected(format: str) -> set[tuple[int, int]]:
+    """Positions of fields that carry their own check digit (and those digits)."""
+    layout = LAYOUTS[format]
+    out: set[tuple[int, int]] = set()
+    for f in layout.fields:
+        if f.check is not None:
+            out.update((f.line, c) for c in range(f.start, f.stop))
+            out.add((f.line, f.check))
+    return out
+
+
+def _gate(result: MRZResult, pred: Prediction, lines: int, columns: int) -> None:
+    """Withdraw `valid` when a character no check digit covers was read with low confidence.
+
+    Corrections the parser made by character class (a digit in a name) do not count as
+    proof: only a holding check digit does.
+    """
+    protected = _protected(result.format)
     low = [
         (j, i)
-        for j, line in enumerate(read)
-        for i, char in enumerate(line)
-        if pred.confidence[j * columns + i] < MIN_CONFIDENCE and result.lines[j][i] == char
+        for j in range(lines)
+        for i in range(columns)
+        if pred.confidence[j * columns + i] < MIN_CONFIDENCE and (j, i) not in protected
     ]
     if low:
         where = ", ".join(f"line {j + 1} column {i + 1}" for j, i in low[:5])

@@ -24,7 +24,7 @@ STRONG = {
     "small": synthetic.Degradation(char_height=14.5),
     "large": synthetic.Degradation(char_height=40),
     "gradient": synthetic.Degradation(char_height=26, gradient=0.6),
-    "glare": synthetic.Degradation(char_height=26, glare=0.8),
+    "glare": synthetic.Degradation(char_height=26, glare=0.6),
     "jpeg": synthetic.Degradation(char_height=26, jpeg=35),
     "flip": synthetic.Degradation(char_height=26, flip=True),
     "all": synthetic.Degradation(
