@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 # A character outside every check-digit-covered field that the classifier was less sure of
 # than this keeps the read from being reported valid: names, codes and nationality have no
 # check digit to catch a misread (chosen on the synthetic set, see docs/mrz-images.md).
-MIN_CONFIDENCE = 0.5
+MIN_CONFIDENCE = 0.6
 
 
 @dataclass
