@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 
 from kiosk import UsageError
-from kiosk.commands import Subparsers, not_available
+from kiosk.commands import Subparsers
 
 
 def register(subparsers: Subparsers) -> None:
@@ -34,9 +34,52 @@ def register(subparsers: Subparsers) -> None:
     )
     parse.set_defaults(func=run_parse)
 
-    scan = mrz_commands.add_parser("scan", help="read the MRZ in images (not available yet)")
-    scan.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    scan.set_defaults(func=not_available("kiosk mrz scan", "issue #3"))
+    scan = mrz_commands.add_parser(
+        "scan",
+        help="find and read the MRZ in images",
+        description=(
+            "Find and read the MRZ in image files. One result per image; an image without "
+            "an MRZ gives found=false (exit 0); an unreadable file is an error (exit 1)."
+        ),
+    )
+    scan.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, ...)")
+    scan.add_argument("--json", action="store_true", help="one JSON object per image (JSON Lines)")
+    scan.add_argument(
+        "--reader",
+        choices=["ours", "passporteye"],
+        default="ours",
+        help="our OCR-B reader (default) or the PassportEye baseline (needs the bench extra)",
+    )
+    scan.set_defaults(func=run_scan)
+
+
+def run_scan(args: argparse.Namespace) -> int:
+    """Read every image; errors for one file do not stop the others."""
+    from mrz.image.reader import load, read_image
+
+    status = 0
+    for path in args.images:
+        try:
+            image = load(path)
+        except OSError as exc:
+            print(f"kiosk: error: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        if args.reader == "passporteye":
+            from mrz.image.passporteye_reader import read_image_passporteye
+
+            read = read_image_passporteye(image)
+        else:
+            read = read_image(image)
+        if args.json:
+            print(json.dumps({"image": path, **read.to_dict()}, ensure_ascii=False))
+        elif read.result is None:
+            print(f"{path}: no MRZ found ({read.elapsed_ms:.0f} ms)")
+        else:
+            state = "valid" if read.result.valid else "INVALID"
+            print(f"{path}: {read.result.format} {state} ({read.elapsed_ms:.0f} ms, {read.reader})")
+            print(format_result(read.result))
+    return status
 
 
 def _stdin_blocks() -> Iterator[list[str]]:

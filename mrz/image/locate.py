@@ -1,0 +1,284 @@
+"""Find the MRZ in an image and cut it into character cells.
+
+Why this way: the MRZ is two or three long, parallel lines of a fixed-pitch font. Morphology on
+a downscaled copy finds those lines cheaply whatever the position and rotation; connected
+components in a deskewed strip then give the centres of the first and last characters of each
+line, and a homography through them maps every character onto a regular grid, which undoes
+rotation, perspective and scale at once. Cells are cut from the full-resolution image.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from mrz.errors import MRZError
+
+log = logging.getLogger(__name__)
+
+PITCH = 16  # canonical cell width in pixels
+CELL_H = 24  # canonical cell height in pixels
+LOCATE_SIZE = 1024  # the longer side of the image the locator works on
+_WIDTHS = {3: (30,), 2: (36, 44)}
+
+
+@dataclass
+class Grid:
+    """One MRZ candidate, rectified: its cells and where it lies in the image."""
+
+    cells: np.ndarray  # (lines * columns, CELL_H, PITCH) uint8, reading order
+    lines: int
+    columns: int
+    quad: np.ndarray  # 4x2 float32 corners in the input image (TL, TR, BR, BL of the text)
+
+
+@dataclass
+class _Line:
+    box: np.ndarray  # 4x2 corners in locator coordinates
+    centre: np.ndarray
+    angle: float  # radians, of the long axis, in (-pi/2, pi/2]
+    length: float
+    thickness: float
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Greyscale uint8 from grey, BGR or BGRA input."""
+    if image.ndim == 2:
+        gray = image
+    elif image.ndim == 3 and image.shape[2] == 3:
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        gray = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    else:
+        raise MRZError(f"an image must be grey, BGR or BGRA, not of shape {image.shape}")
+    if gray.dtype != np.uint8:
+        gray = cv2.normalize(gray, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)  # type: ignore[call-overload]
+    return gray
+
+
+def _line_blobs(small: np.ndarray) -> list[_Line]:
+    """Long text lines in the downscaled image, as rotated rectangles."""
+    dark = cv2.morphologyEx(
+        small, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15))
+    )
+    _, mask = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    mask = cv2.morphologyEx(
+        mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (21, 1))
+    )
+    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    size = max(small.shape)
+    lines = []
+    for contour in contours:
+        (cx, cy), (w, h), angle = cv2.minAreaRect(contour)
+        if w < h:
+            w, h, angle = h, w, angle + 90.0
+        if w < size * 0.15 or h < 4 or w / h < 8:
+            continue
+        rad = np.deg2rad(angle)
+        rad = (rad + np.pi / 2) % np.pi - np.pi / 2
+        box = cv2.boxPoints(((cx, cy), (w, h), np.rad2deg(rad)))
+        lines.append(_Line(box, np.array([cx, cy]), float(rad), float(w), float(h)))
+    return lines
+
+
+def _groups(lines: list[_Line]) -> list[list[_Line]]:
+    """Sets of two or three parallel, equally long, adjacent lines: MRZ candidates."""
+    lines = sorted(lines, key=lambda line: -line.length)
+    groups: list[list[_Line]] = []
+    for seed in lines:
+        direction = np.array([np.cos(seed.angle), np.sin(seed.angle)])
+        normal = np.array([-direction[1], direction[0]])
+        members = []
+        for other in lines:
+            d_angle = abs((other.angle - seed.angle + np.pi / 2) % np.pi - np.pi / 2)
+            offset = other.centre - seed.centre
+            along, across = float(offset @ direction), float(offset @ normal)
+            if (
+                d_angle < 0.08
+                and abs(other.length - seed.length) < 0.2 * seed.length
+                and abs(along) < 0.15 * seed.length
+                and abs(across) < 3.5 * 2 * seed.thickness
+            ):
+                members.append((across, other))
+        members.sort(key=lambda m: m[0])
+        found = [m[1] for m in members]
+        # A printed line next to a two-line MRZ can join its group: try the pairs too.
+        options = [found] if len(found) in (2, 3) else []
+        if len(found) == 3:
+            options += [found[:2], found[1:]]
+        for group in options:
+            if not any({id(x) for x in group} == {id(x) for x in g} for g in groups):
+                groups.append(group)
+    return groups
+
+
+def _components(binary: np.ndarray, char_h: float) -> np.ndarray:
+    """Character-sized blobs as rows (x centre, y centre, width, height)."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    rows = []
+    for i in range(1, count):
+        x, y, w, h, area = stats[i]
+        if 0.25 * char_h <= h <= 1.6 * char_h and w <= 1.5 * char_h and area >= 4:
+            rows.append((x + w / 2, y + h / 2, w, h))
+    return np.array(rows, np.float64).reshape(-1, 4)
+
+
+def _assign_rows(
+    comps: np.ndarray, group: list[_Line], to_locator: np.ndarray
+) -> list[np.ndarray] | None:
+    """Blobs (strip coordinates) assigned to the group's line nearest to each, top first.
+
+    Each line keeps its own angle, so a perspective view whose lines converge still splits.
+    """
+    if len(comps) < len(group) * 10:
+        return None
+    pts = np.hstack([comps[:, :2], np.ones((len(comps), 1))]) @ to_locator.T
+    dists = []
+    for line in group:
+        direction = np.array([np.cos(line.angle), np.sin(line.angle)])
+        normal = np.array([-direction[1], direction[0]])
+        off = pts - line.centre
+        across = np.abs(off @ normal)
+        along = np.abs(off @ direction)
+        far = (across > 0.75 * line.thickness) | (along > line.length / 2 + line.thickness)
+        dists.append(np.where(far, np.inf, across))
+    d = np.array(dists)
+    nearest = d.argmin(axis=0)
+    ok = np.isfinite(d.min(axis=0))
+    rows = []
+    for j in range(len(group)):
+        row = comps[ok & (nearest == j)]
+        if len(row) == 0:
+            return None
+        rows.append(row[np.argsort(row[:, 0])])
+    rows.sort(key=lambda r: float(np.median(r[:, 1])))
+    return rows
+
+
+def _trim(row: np.ndarray, pitch_guess: float) -> np.ndarray:
+    """Drop blobs that lie apart from the line's run of characters (stray print, edges)."""
+    if len(row) < 3:
+        return row
+    xs = row[:, 0]
+    gaps = np.diff(xs)
+    limit = 2.5 * max(pitch_guess, float(np.median(gaps)))
+    start, best = 0, (0, 0)
+    for i, gap in enumerate(gaps):
+        if gap > limit:
+            if i + 1 - start > best[1] - best[0]:
+                best = (start, i + 1)
+            start = i + 1
+    if len(row) - start > best[1] - best[0]:
+        best = (start, len(row))
+    return row[best[0] : best[1]]
+
+
+def equalize(image: np.ndarray) -> np.ndarray:
+    """Local contrast equalisation (CLAHE): gives back the print under a glare spot."""
+    clahe = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
+    return np.asarray(clahe.apply(to_gray(image)))
+
+
+def locate(image: np.ndarray, max_candidates: int = 4) -> list[Grid]:
+    """MRZ candidates in `image` (grey or BGR), best first; empty when none is found."""
+    gray = to_gray(image)
+    scale = min(1.0, LOCATE_SIZE / max(gray.shape))
+    small = (
+        cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        if scale < 1
+        else gray
+    )
+    grids = []
+    for group in _groups(_line_blobs(small))[:max_candidates]:
+        grid = _rectify(gray, group, scale)
+        if grid is not None:
+            grids.append(grid)
+    return grids
+
+
+def _rectify(gray: np.ndarray, group: list[_Line], scale: float) -> Grid | None:
+    """Deskew the group's region, find its character centres, warp it onto the grid."""
+    points = np.concatenate([line.box for line in group]) / scale
+    thickness = float(np.median([line.thickness for line in group])) / scale
+    (cx, cy), (w, h), angle = cv2.minAreaRect(points.astype(np.float32))
+    if w < h:
+        w, h, angle = h, w, angle + 90.0
+    pad = thickness * 1.2
+    w, h = w + 2 * pad, h + 2 * pad
+    # Affine map from the image to an upright strip; at most ~3x the text height in pixels.
+    matrix = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
+    matrix[:, 2] += np.array([w / 2 - cx, h / 2 - cy])
+    strip = cv2.warpAffine(
+        gray, matrix, (int(w), int(h)), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    count = len(group)
+    char_h = h / (count * 1.9 + 0.6)  # rough: line spacing ~1.7-1.9 cap heights
+    kernel = max(5, int(char_h * 1.2) | 1)
+    dark = cv2.morphologyEx(
+        strip, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel))
+    )
+    _, binary = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    comps = _components(binary, thickness * 0.8)
+    # Strip -> image -> locator coordinates, to use the located lines' own axes.
+    inv = cv2.invertAffineTransform(matrix)
+    to_locator = np.vstack([inv * scale, [0, 0, 1]])[:2]
+    rows = _assign_rows(comps, group, to_locator)
+    if rows is None:
+        log.debug("only %d character blobs in a %d-line candidate", len(comps), count)
+        return None
+    rows = [_trim(row, char_h) for row in rows]
+    if min(len(r) for r in rows) < 8:
+        log.debug("a line of the candidate has fewer than 8 characters")
+        return None
+    pitches = [float(np.median(np.diff(r[:, 0]))) for r in rows]
+    pitch = float(np.median(pitches))
+    spans = [float(r[-1, 0] - r[0, 0]) for r in rows]
+    est = float(np.median(spans)) / pitch + 1
+    columns = min(_WIDTHS.get(count, ()), key=lambda n: abs(n - est), default=0)
+    if not columns or abs(columns - est) > 0.12 * columns:
+        log.debug("line group of %d lines with ~%.1f characters is no MRZ", count, est)
+        return None
+    line_gap = float(np.median(np.diff([float(np.median(r[:, 1])) for r in rows])))
+    spacing = PITCH * line_gap / pitch
+    src, dst = [], []
+    for j, row in enumerate(rows):
+        y = CELL_H / 2 + j * spacing
+        # Local vertical position from the nearest few blobs: '<' sits lower than capitals.
+        for k, col in ((0, 0), (len(row) - 1, columns - 1)):
+            near = row[max(0, k - 3) : k + 4]
+            src.append((row[k, 0], float(np.median(near[:, 1]))))
+            dst.append((PITCH / 2 + col * PITCH, y))
+    homography, _ = cv2.findHomography(np.array(src, np.float32), np.array(dst, np.float32))
+    if homography is None:
+        return None
+    full = np.vstack([matrix, [0, 0, 1]])
+    total = homography @ full
+    out_w = columns * PITCH
+    out_h = round(CELL_H + (count - 1) * spacing)
+    canon = cv2.warpPerspective(
+        gray, total, (out_w, out_h), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE
+    )
+    cells = []
+    for j in range(count):
+        top = round(j * spacing)
+        band = canon[top : top + CELL_H]
+        if band.shape[0] != CELL_H:
+            band = cv2.copyMakeBorder(band, 0, CELL_H - band.shape[0], 0, 0, cv2.BORDER_REPLICATE)
+        for i in range(columns):
+            cells.append(band[:, i * PITCH : (i + 1) * PITCH])
+    inverse = np.linalg.inv(total)
+    corners = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], np.float32)
+    quad = cv2.perspectiveTransform(corners[None], inverse)[0]
+    return Grid(np.stack(cells), count, columns, quad.astype(np.float32))
+
+
+def rotate_grid(grid: Grid) -> Grid:
+    """The same MRZ read the other way up (the document lay upside down)."""
+    n = grid.lines * grid.columns
+    cells = np.stack([cv2.rotate(grid.cells[n - 1 - k], cv2.ROTATE_180) for k in range(n)])
+    quad = grid.quad[[2, 3, 0, 1]]
+    return Grid(cells, grid.lines, grid.columns, quad)

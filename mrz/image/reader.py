@@ -1,0 +1,172 @@
+"""`read_image`: locate, rectify, classify, and decode with the check digits via `mrz.parse`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mrz.errors import MRZError
+from mrz.formats import LAYOUTS
+from mrz.image.classifier import Classifier, Prediction, default_classifier
+from mrz.image.locate import Grid, equalize, locate, rotate_grid
+from mrz.parser import MRZResult, parse
+from mrz.parser import Warning as ParseWarning
+
+log = logging.getLogger(__name__)
+
+# A character outside every check-digit-covered field that the classifier was less sure of
+# than this keeps the read from being reported valid: names, codes and nationality have no
+# check digit to catch a misread (chosen on the synthetic set, see docs/mrz-images.md).
+MIN_CONFIDENCE = 0.6
+
+
+@dataclass
+class ImageRead:
+    """What the reader saw in one image: the parsed MRZ (or none) and how it was read."""
+
+    found: bool
+    result: MRZResult | None = None
+    lines: list[str] = field(default_factory=list)  # as classified, before any correction
+    confidence: list[list[float]] = field(default_factory=list)  # per line, per character
+    quad: list[list[float]] = field(default_factory=list)  # TL, TR, BR, BL in image pixels
+    elapsed_ms: float = 0.0
+    reader: str = "ours"
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        return self.result is not None and self.result.valid
+
+    def to_dict(self) -> dict[str, object]:
+        """The #2 JSON keys plus `found` and `ocr` (the CLI's JSON line)."""
+        out: dict[str, object] = {"found": self.found}
+        if self.result is not None:
+            out.update(self.result.to_dict())
+        out["ocr"] = {
+            "lines": self.lines,
+            "confidence": [[round(c, 4) for c in line] for line in self.confidence],
+            "quad": [[round(v, 1) for v in point] for point in self.quad],
+            "elapsed_ms": round(self.elapsed_ms, 2),
+            "reader": self.reader,
+        }
+        return out
+
+
+def _text(pred: Prediction, grid: Grid) -> list[str]:
+    n = grid.columns
+    return ["".join(pred.chars[j * n : (j + 1) * n]) for j in range(grid.lines)]
+
+
+def _candidates(pred: Prediction, grid: Grid) -> list[list[str]]:
+    n = grid.columns
+    return [pred.alternatives[j * n : (j + 1) * n] for j in range(grid.lines)]
+
+
+def _score(result: MRZResult | None, pred: Prediction) -> tuple[int, float]:
+    valid = 1 if result is not None and result.valid else 0
+    return valid, float(np.mean(pred.confidence))
+
+
+def read_image(
+    image: np.ndarray | str | Path, *, classifier: Classifier | None = None
+) -> ImageRead:
+    """Find and read the MRZ in a BGR/grey array or an image file.
+
+    Returns `found=False` when no MRZ-shaped text is in the image. Never reports a read as
+    valid unless every check digit holds after the check-digit-guided correction.
+    """
+    start = time.perf_counter()
+    if isinstance(image, str | Path):
+        image = load(image)
+    model = classifier or default_classifier()
+    t_locate = t_read = 0.0
+    best: tuple[tuple[int, float], Grid, Prediction, MRZResult | None] | None = None
+    # Second pass on a locally equalised copy only when the plain one found nothing valid:
+    # it recovers print under strong glare at the cost of time on hard images only.
+    for attempt in (image, None):
+        if attempt is None:
+            if best is not None and best[0][0]:
+                break
+            attempt = equalize(image)
+        t0 = time.perf_counter()
+        grids = locate(attempt)
+        t1 = time.perf_counter()
+        t_locate += t1 - t0
+        for grid in grids:
+            for oriented in (grid, rotate_grid(grid)):
+                pred = model.predict(oriented.cells)
+                lines = _text(pred, oriented)
+                try:
+                    result: MRZResult | None = parse(lines, candidates=_candidates(pred, oriented))
+                except MRZError:
+                    result = None
+                score = _score(result, pred)
+                if best is None or score > best[0]:
+                    best = (score, oriented, pred, result)
+            if best is not None and best[0][0]:
+                break
+        t_read += time.perf_counter() - t1
+    elapsed = (time.perf_counter() - start) * 1000
+    timings = {"locate_ms": t_locate * 1000, "read_ms": t_read * 1000}
+    if best is None:
+        return ImageRead(False, elapsed_ms=elapsed, timings=timings)
+    _, grid, pred, result = best
+    n = grid.columns
+    if result is not None and result.valid:
+        _gate(result, pred, grid.lines, n)
+    return ImageRead(
+        found=result is not None,
+        result=result,
+        lines=_text(pred, grid),
+        confidence=[pred.confidence[j * n : (j + 1) * n] for j in range(grid.lines)],
+        quad=grid.quad.astype(float).tolist(),
+        elapsed_ms=elapsed,
+        timings=timings,
+    )
+
+
+def _protected(format: str) -> set[tuple[int, int]]:
+    """Positions of fields that carry their own check digit (and those digits)."""
+    layout = LAYOUTS[format]
+    out: set[tuple[int, int]] = set()
+    for f in layout.fields:
+        if f.check is not None:
+            out.update((f.line, c) for c in range(f.start, f.stop))
+            out.add((f.line, f.check))
+    return out
+
+
+def _gate(result: MRZResult, pred: Prediction, lines: int, columns: int) -> None:
+    """Withdraw `valid` when a character no check digit covers was read with low confidence.
+
+    Corrections the parser made by character class (a digit in a name) do not count as
+    proof: only a holding check digit does.
+    """
+    protected = _protected(result.format)
+    low = [
+        (j, i)
+        for j in range(lines)
+        for i in range(columns)
+        if pred.confidence[j * columns + i] < MIN_CONFIDENCE and (j, i) not in protected
+    ]
+    if low:
+        where = ", ".join(f"line {j + 1} column {i + 1}" for j, i in low[:5])
+        result.valid = False
+        result.warnings.append(
+            ParseWarning("ocr", f"{len(low)} character(s) read with low confidence: {where}")
+        )
+
+
+def load(path: str | Path) -> np.ndarray:
+    """An image file as a BGR array; `OSError` when it cannot be read as an image."""
+    import cv2
+
+    data = np.fromfile(str(path), np.uint8)  # raises OSError for a missing file
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None:
+        raise OSError(f"{path}: not an image file OpenCV can decode")
+    return image
