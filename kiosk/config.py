@@ -217,6 +217,31 @@ def validate(config: Config) -> None:
             for key, spec in keys.items():
                 if spec.required and key not in values:
                     raise config.error(section, key, f"missing; e.g. {key} = {spec.example}")
+    validate_quality(config)
+
+
+def validate_quality(config: Config) -> None:
+    """[quality]: the finger threshold and attempts; [quality.face]: the face thresholds
+    (checked against biometrics' own list, so a typo is named)."""
+    quality = config.section("quality")
+    for key, value in quality.items():
+        if key == "face":
+            continue
+        if key not in ("finger_nfiq2_min", "finger_attempts"):
+            raise config.error(
+                "quality", key, "unknown key; known: finger_attempts, finger_nfiq2_min"
+            )
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
+            raise config.error("quality", key, f"{value!r}: use a whole number from 0 to 100")
+    face = quality.get("face")
+    if isinstance(face, dict) and face:
+        from biometrics import BiometricsError
+        from biometrics.face import thresholds_from_dict
+
+        try:
+            thresholds_from_dict(face)
+        except (BiometricsError, TypeError, ValueError) as exc:
+            raise config.error("quality.face", next(iter(face)), str(exc)) from None
 
 
 def _section_present(data: dict[str, Any], section: str) -> bool:

@@ -38,6 +38,27 @@ class InitOptions:
     central_key: Path
     transport: str
     transport_settings: dict[str, str]
+    devices: tuple[tuple[str, str, str], ...] = ()  # (role, driver, port)
+
+
+DEVICE_ROLES = ("mrz", "fingerprint", "face_camera", "document_camera")
+
+
+def parse_device(text: str) -> tuple[str, str, str]:
+    """`ROLE=DRIVER:PORT`, e.g. `mrz=mrz-serial:/dev/ttyUSB0`."""
+    from drivers.registry import DRIVERS
+
+    role, _, rest = text.partition("=")
+    driver, _, port = rest.partition(":")
+    if not (role and driver and port):
+        raise KioskError(
+            f"--device {text!r}: use ROLE=DRIVER:PORT, e.g. mrz=mrz-serial:/dev/ttyUSB0"
+        )
+    if role not in DEVICE_ROLES:
+        raise KioskError(f"--device {text!r}: role must be one of {', '.join(DEVICE_ROLES)}")
+    if driver not in DRIVERS:
+        raise KioskError(f"--device {text!r}: driver must be one of {', '.join(sorted(DRIVERS))}")
+    return role, driver, port
 
 
 def _toml_value(value: Any) -> str:
@@ -73,7 +94,30 @@ def render_config(options: InitOptions, central_copy: Path, signing_key: Path) -
         f"[forward.{options.transport}]",
     ]
     lines += [f"{k} = {_toml_value(v)}" for k, v in options.transport_settings.items()]
+    for role, driver, port in options.devices:
+        lines += ["", f"[devices.{role}]", f"driver = {_toml_value(driver)}"]
+        lines.append(f"port = {_toml_value(port)}")
+    lines += ["", *quality_section()]
     return "\n".join(lines) + "\n"
+
+
+def quality_section() -> list[str]:
+    """Capture thresholds with their defaults written out, so a technician sees them."""
+    import dataclasses
+
+    from biometrics.face import FaceThresholds
+
+    lines = [
+        "[quality]",
+        "# NFIQ 2 score (0-100) a finger must reach; below it the officer retries.",
+        "finger_nfiq2_min = 40",
+        "finger_attempts = 3",
+        "",
+        "[quality.face]",
+    ]
+    for name, value in dataclasses.asdict(FaceThresholds()).items():
+        lines.append(f"{name} = {value}")
+    return lines
 
 
 def _chown_to_service(path: Path) -> None:
@@ -102,6 +146,7 @@ def init(options: InitOptions) -> dict[str, str]:
             k: str(Path(v).absolute()) if k == "path" else v
             for k, v in options.transport_settings.items()
         },
+        devices=options.devices,
     )
     if options.config_path.exists():
         raise KioskError(f"{options.config_path} exists; remove it first to provision anew")

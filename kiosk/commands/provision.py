@@ -52,6 +52,14 @@ def register(subparsers: Subparsers) -> None:
     init.add_argument("--transport", choices=["nats", "https", "dir"], required=True)
     init.add_argument("--url", help="nats:// or https:// URL of the central side")
     init.add_argument("--dir", help="with --transport dir: the export directory")
+    init.add_argument(
+        "--device",
+        action="append",
+        default=[],
+        metavar="ROLE=DRIVER:PORT",
+        help="bind a device, e.g. mrz=mrz-serial:/dev/ttyUSB0 (roles: mrz, fingerprint, "
+        "face_camera, document_camera); repeat for each",
+    )
     init.add_argument("--json", action="store_true")
     init.set_defaults(func=run_init)
 
@@ -162,7 +170,7 @@ def run_officer(args: argparse.Namespace) -> int:
 
 def run_init(args: argparse.Namespace) -> int:
     from kiosk import UsageError, config
-    from kiosk.provisioning import InitOptions, init, qr_text
+    from kiosk.provisioning import InitOptions, init, parse_device, qr_text
 
     if args.transport == "dir":
         if not args.dir:
@@ -182,6 +190,7 @@ def run_init(args: argparse.Namespace) -> int:
             central_key=args.central_key,
             transport=args.transport,
             transport_settings=settings,
+            devices=tuple(parse_device(text) for text in args.device),
         )
     )
     _print_enrolment(data, args.json, qr_text)

@@ -58,4 +58,9 @@ def lane_policy(config: Config) -> Policy:
     wire the capture itself; until then a lane registers documents and decisions)."""
     devices = config.section("devices")
     fingers = tuple(config.get("policy", "fingers", [2, 7])) if "fingerprint" in devices else ()
-    return Policy(face="face_camera" in devices, fingers=fingers)
+    return Policy(
+        face="face_camera" in devices,
+        fingers=fingers,
+        finger_threshold=int(config.get("quality", "finger_nfiq2_min", 40)),
+        finger_attempts=int(config.get("quality", "finger_attempts", 3)),
+    )

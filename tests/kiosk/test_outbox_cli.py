@@ -164,3 +164,37 @@ def test_rotate_key_keeps_the_chain_verifiable_across_keys(provisioned: Path) ->
     assert both.returncode == 0, both.stdout
     assert "kiosk K-7: 6 records, seq 1..6: ok" in both.stdout
     assert run_kiosk("provision", "check").returncode == 0
+
+
+def test_init_binds_devices_and_writes_quality_thresholds(tmp_path: Path) -> None:
+    assert (
+        run_kiosk(
+            "provision", "central-key", str(tmp_path / "c.key"), str(tmp_path / "c.pub")
+        ).returncode
+        == 0
+    )
+    (tmp_path / "media").mkdir()
+    config = tmp_path / "kiosk.toml"
+    common = [
+        "provision", "init", "--config", str(config), "--kiosk-id", "K-9", "--post", "P",
+        "--state-dir", str(tmp_path / "state"), "--central-key", str(tmp_path / "c.pub"),
+        "--transport", "dir", "--dir", str(tmp_path / "media"),
+    ]  # fmt: skip
+    wrong = run_kiosk(*common, "--device", "scanner=zhiantec:/dev/ttyUSB1")
+    assert wrong.returncode == 1 and "role must be one of mrz" in wrong.stderr
+    assert not config.exists()
+    made = run_kiosk(*common, "--device", "mrz=mrz-serial:/dev/ttyUSB98", "--json")
+    assert made.returncode == 0, made.stderr
+    text = config.read_text()
+    assert '[devices.mrz]\ndriver = "mrz-serial"\nport = "/dev/ttyUSB98"' in text
+    assert "finger_nfiq2_min = 40" in text and "[quality.face]" in text
+    check = run_kiosk("provision", "check", "--config", str(config))
+    assert check.returncode == 1
+    assert "device mrz: /dev/ttyUSB98 is not present" in check.stderr
+    lines = text.splitlines()
+    number = lines.index("[quality.face]") + 2
+    lines[number - 1] = "max_rol_deg = 8.0"
+    config.write_text("\n".join(lines) + "\n")
+    bad = run_kiosk("provision", "check", "--config", str(config))
+    assert bad.returncode == 1
+    assert f"{config}:{number}: [quality.face] max_rol_deg: unknown face threshold" in bad.stderr
