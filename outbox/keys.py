@@ -13,6 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import hpke, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, mlkem, x25519
@@ -140,33 +141,38 @@ def _blocks(data: bytes, path: Path, what: str) -> list[bytes]:
     return blocks
 
 
-def load_central_public(path: Path) -> CentralPublicKey:
-    blocks = _blocks(_read(path, "central public key"), path, "central public key")
+def _load_central(path: Path, private: bool) -> tuple[str, Any]:
+    """One reading of both halves: (suite, key) from one PEM block (X25519) or two
+    (ML-KEM-768 then X25519, combined for the hybrid suite)."""
+    what = f"central {'private' if private else 'public'} key"
+    blocks = _blocks(_read(path, what), path, what)
     try:
-        keys = [serialization.load_pem_public_key(block) for block in blocks]
+        keys = [
+            serialization.load_pem_private_key(block, password=None)
+            if private
+            else serialization.load_pem_public_key(block)
+            for block in blocks
+        ]
     except ValueError:
-        raise OutboxError(f"central public key {path} is not a PEM public key") from None
+        raise OutboxError(
+            f"{what} {path} is not a PEM {'private' if private else 'public'} key"
+        ) from None
     classic = keys[-1]
-    if not isinstance(classic, x25519.X25519PublicKey):
-        raise OutboxError(f"central public key {path}: the last block must be X25519")
+    x25519_type = x25519.X25519PrivateKey if private else x25519.X25519PublicKey
+    if not isinstance(classic, x25519_type):
+        raise OutboxError(f"{what} {path}: the last block must be X25519")
     if len(keys) == 1:
-        return CentralPublicKey(SUITE_X25519, classic)
-    if not isinstance(keys[0], mlkem.MLKEM768PublicKey):
-        raise OutboxError(f"central public key {path}: the first block must be ML-KEM-768")
-    return CentralPublicKey(SUITE_HYBRID, hpke.MLKEM768X25519PublicKey(keys[0], classic))
+        return SUITE_X25519, classic
+    mlkem_type = mlkem.MLKEM768PrivateKey if private else mlkem.MLKEM768PublicKey
+    if not isinstance(keys[0], mlkem_type):
+        raise OutboxError(f"{what} {path}: the first block must be ML-KEM-768")
+    hybrid: Any = hpke.MLKEM768X25519PrivateKey if private else hpke.MLKEM768X25519PublicKey
+    return SUITE_HYBRID, hybrid(keys[0], classic)
+
+
+def load_central_public(path: Path) -> CentralPublicKey:
+    return CentralPublicKey(*_load_central(path, private=False))
 
 
 def load_central_private(path: Path) -> CentralPrivateKey:
-    blocks = _blocks(_read(path, "central private key"), path, "central private key")
-    try:
-        keys = [serialization.load_pem_private_key(block, password=None) for block in blocks]
-    except ValueError:
-        raise OutboxError(f"central private key {path} is not a PEM private key") from None
-    classic = keys[-1]
-    if not isinstance(classic, x25519.X25519PrivateKey):
-        raise OutboxError(f"central private key {path}: the last block must be X25519")
-    if len(keys) == 1:
-        return CentralPrivateKey(SUITE_X25519, classic)
-    if not isinstance(keys[0], mlkem.MLKEM768PrivateKey):
-        raise OutboxError(f"central private key {path}: the first block must be ML-KEM-768")
-    return CentralPrivateKey(SUITE_HYBRID, hpke.MLKEM768X25519PrivateKey(keys[0], classic))
+    return CentralPrivateKey(*_load_central(path, private=True))
