@@ -35,26 +35,54 @@ class SimCounter:
 
     def __init__(self, queue: Iterator[SimTraveller]) -> None:
         from drivers.sim.mrz_reader import MRZReaderEmulator
+        from drivers.sim.zhiantec import ZhianTecEmulator
 
         self.queue = queue
         self.reader = MRZReaderEmulator()
+        self.scanner = ZhianTecEmulator()
         self.story = ""
+        self.travellers = 0
+        self.attempts: dict[int, int] = {}
 
     def start(self) -> list[Any]:
         from kiosk.devices import DeviceSpec
 
         self.reader.start()
-        return [DeviceSpec("mrz", "mrz-serial", self.reader.path, {"framing": "cr"})]
+        self.scanner.start()
+        return [
+            DeviceSpec("mrz", "mrz-serial", self.reader.path, {"framing": "cr"}),
+            DeviceSpec("fingerprint", "zhiantec", self.scanner.path, {}),
+        ]
 
     def present_next_document(self) -> str:
         """The next traveller puts their passport on the reader; returns their story."""
         traveller = next(self.queue)
         self.story = traveller.story
+        self.travellers += 1
+        self.attempts = {}
         self.reader.send_document(traveller.lines)
         return traveller.story
 
+    def place_finger(self, position: int) -> str:
+        """The traveller puts a finger on the scanner: a synthetic print (256x288, what an
+        R30x module delivers); every other traveller's first try is smudged."""
+        from biometrics.synthetic import degrade, fingerprint
+
+        attempt = self.attempts.get(position, 0) + 1
+        self.attempts[position] = attempt
+        image = fingerprint(seed=self.travellers * 100 + position, width=256, height=288)
+        poor = attempt == 1 and self.travellers % 2 == 0
+        if poor:
+            image = degrade(image, "smudged", seed=position)
+        self.scanner.place_finger(image)
+        return "smudged" if poor else "clean"
+
+    def lift_finger(self) -> None:
+        self.scanner.lift_finger()
+
     def stop(self) -> None:
         self.reader.stop()
+        self.scanner.stop()
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from textual.app import App
 
-from drivers.events import DeviceFault, DeviceLost, DocumentLines
+from drivers.events import DeviceFault, DeviceLost, DocumentLines, FingerImage
 from kiosk.officers import Officer, Role
 from kiosk.pipeline import State
 from kiosk.ui.dialogs import HelpScreen
@@ -55,6 +55,9 @@ class KioskApp(App[None]):
                 screen.read_document(list(event.lines), "reader")
             else:
                 self.notify("A document was read now, but this is not the moment: ignored")
+        elif isinstance(event, FingerImage):
+            if isinstance(screen, OfficerScreen):
+                screen.finger_image(event.image)
         elif isinstance(event, DeviceLost | DeviceFault):
             kind = "lost" if isinstance(event, DeviceLost) else "fault"
             self.notify(f"{role}: {kind}: {event.reason}", severity="error", timeout=10)

@@ -15,6 +15,8 @@ HELP = """\
   [b]m[/b]        type the MRZ by hand (non-machine-readable or damaged document)
   [b]F2[/b]       use the typed MRZ
   [b]Enter[/b]    confirm the document (failed checks ask for an override reason)
+  [b]p[/b]        (demo) the traveller places the asked-for finger on the scanner
+  [b]x[/b]        finger exception: amputated, bandaged, unable to print
   [b]a r f[/b]    decision: admit, refuse, refer to second line (seals the record)
   [b]Esc[/b]      cancel this traveller (nothing is saved)
   [b]d[/b]        switch the lane between entry and exit
@@ -48,6 +50,32 @@ class ReasonScreen(ModalScreen[str | None]):
     def done(self, event: Input.Submitted) -> None:
         if event.value.strip():
             self.dismiss(event.value.strip())
+
+
+class ExceptionScreen(ModalScreen[str | None]):
+    """Why a finger cannot be captured: recorded as data, not as a failed capture."""
+
+    DEFAULT_CSS = """
+    ExceptionScreen { align: center middle; }
+    #exception-box { width: 60; height: auto; border: heavy $warning; padding: 1 2; }
+    """
+    BINDINGS = [
+        ("a", "dismiss('amputated')", "Amputated"),
+        ("b", "dismiss('bandaged')", "Bandaged"),
+        ("u", "dismiss('unable to print')", "Unable to print"),
+        ("escape", "dismiss(None)", "Back"),
+    ]
+
+    def __init__(self, finger: str) -> None:
+        super().__init__()
+        self.finger = finger
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            f"Exception for the {self.finger}:\n\n  a  amputated\n  b  bandaged\n"
+            "  u  unable to print\n\n  Esc  back",
+            id="exception-box",
+        )
 
 
 class HelpScreen(ModalScreen[None]):

@@ -11,8 +11,8 @@ from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
 import mrz
-from kiosk.pipeline import Decision, PipelineError, State
-from kiosk.ui.dialogs import ReasonScreen
+from kiosk.pipeline import FINGER_NAMES, Decision, FingerException, PipelineError, State
+from kiosk.ui.dialogs import ExceptionScreen, ReasonScreen
 
 INSTRUCTIONS = {
     State.WAITING: "Waiting for a document: place it on the reader (or m to type the MRZ)",
@@ -31,6 +31,8 @@ KEYS: list[tuple[str, str, str]] = [
     ("a", "decide('admit')", "Admit"),
     ("r", "decide('refuse')", "Refuse"),
     ("f", "decide('refer')", "Refer"),
+    ("p", "place_finger", "Sim: place finger"),
+    ("x", "finger_exception", "Finger exception"),
     ("escape", "cancel", "Cancel"),
     ("d", "toggle_direction", "Entry/Exit"),
     ("t", "technician", "Technician"),
@@ -79,6 +81,9 @@ class OfficerScreen(Screen[None]):
         pipeline = self.services.pipeline
         traveller = pipeline.traveller
         instruction = INSTRUCTIONS.get(pipeline.state, pipeline.state.value)
+        if pipeline.state is State.FINGERS and pipeline.pending_fingers:
+            name = FINGER_NAMES[pipeline.pending_fingers[0]]
+            instruction = f"Fingerprints: place the {name} on the scanner (x: exception)"
         if self.typing_mrz:
             instruction = "Type the MRZ lines; F2 uses them, Esc goes back"
         if self.busy:
@@ -86,13 +91,17 @@ class OfficerScreen(Screen[None]):
         self.query_one("#instruction", Static).update(instruction)
         self.query_one("#document", Static).update(document_text(traveller.document))
         checks = traveller.checks
-        self.query_one("#checks", Static).update(
-            "\n".join(
-                f"{'[green]✔ ok[/]' if c.ok else '[b red]✘ FAIL[/]'}  {c.name}: {c.message}"
-                for c in checks
-            )
-            or ""
+        panel = "\n".join(
+            f"{'[green]✔ ok[/]' if c.ok else '[b red]✘ FAIL[/]'}  {c.name}: {c.message}"
+            for c in checks
         )
+        if pipeline.state in (State.FINGERS, State.REVIEW) and pipeline.policy.fingers:
+            panel += (
+                "\n\n[b]Fingers[/]  (NFIQ 2, pass ≥ " + str(pipeline.policy.finger_threshold) + ")"
+            )
+            for position in pipeline.policy.fingers:
+                panel += "\n" + finger_line(position, traveller.fingers.get(position), pipeline)
+        self.query_one("#checks", Static).update(panel)
         mode = (pipeline.state, self.busy, self.typing_mrz)
         if mode != getattr(self, "_mode", None):
             self._mode = mode
@@ -147,6 +156,8 @@ class OfficerScreen(Screen[None]):
             "decide": state is State.REVIEW,
             "cancel": state not in (State.WAITING, State.LOGGED_OUT),
             "toggle_direction": state is State.WAITING,
+            "place_finger": state is State.FINGERS and self.services.sim is not None,
+            "finger_exception": state is State.FINGERS,
             "technician": state is State.WAITING and self.app.officer_is_technician,  # type: ignore[attr-defined]
         }
         return allowed.get(action, True)
@@ -166,6 +177,60 @@ class OfficerScreen(Screen[None]):
         arrives through the serial driver like a real swipe."""
         story = self.services.sim.present_next_document()
         self.query_one("#last", Static).update(f"Demo traveller: {story}")
+
+    def action_place_finger(self) -> None:
+        """(Demo) the traveller puts the asked-for finger on the emulated scanner; the
+        image comes back through the ZhianTec driver like a real capture."""
+        position = self.services.pipeline.pending_fingers[0]
+        quality = self.services.sim.place_finger(position)
+        self.query_one("#last", Static).update(f"Demo: {FINGER_NAMES[position]} placed ({quality})")
+
+    def finger_image(self, image: Any) -> None:
+        """A scanner image arrived: score it off the loop (NFIQ 2 takes ~70 ms)."""
+        if self.services.pipeline.state is State.FINGERS:
+            self.score_finger(image)
+
+    @work(thread=True, exclusive=True, group="finger")
+    def score_finger(self, image: Any) -> None:
+        import cv2
+
+        assessor = self.__dict__.get("_assessor")
+        if assessor is None:
+            from biometrics.finger import FingerAssessor
+
+            threshold = self.services.pipeline.policy.finger_threshold
+            assessor = self.__dict__["_assessor"] = FingerAssessor(threshold=threshold)
+        score = assessor.assess(image).score
+        ok, png = cv2.imencode(".png", image)
+        self.app.call_from_thread(self.finger_scored, png.tobytes() if ok else b"", int(score))
+
+    def finger_scored(self, png: bytes, score: int) -> None:
+        pipeline = self.services.pipeline
+        if self.services.sim is not None:
+            self.services.sim.lift_finger()
+        if pipeline.state is not State.FINGERS or not pipeline.pending_fingers:
+            return
+        position = pipeline.pending_fingers[0]
+        capture = pipeline.finger_captured(position, png, score)
+        verdict = "ok" if score >= pipeline.policy.finger_threshold else "poor"
+        message = (
+            f"{FINGER_NAMES[position]}: NFIQ 2 {score} ({verdict}), attempt {capture.attempts}"
+        )
+        if verdict == "poor" and position in pipeline.pending_fingers:
+            message += " — clean the finger and the glass, place it again"
+        self.query_one("#last", Static).update(message)
+        self.refresh_view()
+
+    def action_finger_exception(self) -> None:
+        pipeline = self.services.pipeline
+        position = pipeline.pending_fingers[0]
+
+        def chosen(reason: str | None) -> None:
+            if reason:
+                pipeline.finger_exception(position, FingerException(reason))
+            self.refresh_view()
+
+        self.app.push_screen(ExceptionScreen(FINGER_NAMES[position]), chosen)
 
     def action_manual(self) -> None:
         self.typing_mrz = True
@@ -290,3 +355,14 @@ def document_text(document: mrz.MRZResult | None) -> str:
             f"{c.was}→{c.now} ({c.field})" for c in document.corrections
         )
     return text
+
+
+def finger_line(position: int, capture: Any, pipeline: Any) -> str:
+    name = f"{FINGER_NAMES[position]:<13}"
+    if capture is None:
+        return f"  {name} [dim]waiting[/]"
+    if capture.exception is not None:
+        return f"  {name} [yellow]exception: {capture.exception.value}[/]"
+    ok = capture.best_score is not None and capture.best_score >= pipeline.policy.finger_threshold
+    mark = "[green]✔[/]" if ok else "[b red]✘[/]"
+    return f"  {name} {mark} NFIQ 2 {capture.best_score} · {capture.attempts} attempt(s)"

@@ -37,10 +37,13 @@ class Services:
         if sim is not None:
             counter = SimCounter(sim)
             specs += counter.start()
+        roles = {spec.role for spec in specs}
         return cls(
             config=config,
             officers=OfficerStore(config.officers_path),
-            pipeline=Pipeline(sealer, policy=policy or lane_policy(config), direction=direction),
+            pipeline=Pipeline(
+                sealer, policy=policy or lane_policy(config, roles), direction=direction
+            ),
             sealer=sealer,
             hub=DeviceHub(specs),
             sim=counter,
@@ -53,13 +56,11 @@ class Services:
         self.sealer.close()
 
 
-def lane_policy(config: Config) -> Policy:
-    """Face and finger steps only where the lane has the devices for them (issue #4/#5
-    wire the capture itself; until then a lane registers documents and decisions)."""
-    devices = config.section("devices")
-    fingers = tuple(config.get("policy", "fingers", [2, 7])) if "fingerprint" in devices else ()
+def lane_policy(config: Config, roles: set[str]) -> Policy:
+    """Face and finger steps only where the lane has the devices for them."""
+    fingers = tuple(config.get("policy", "fingers", [2, 7])) if "fingerprint" in roles else ()
     return Policy(
-        face="face_camera" in devices,
+        face=False,  # the face step joins with the camera capture (issue #7)
         fingers=fingers,
         finger_threshold=int(config.get("quality", "finger_nfiq2_min", 40)),
         finger_attempts=int(config.get("quality", "finger_attempts", 3)),

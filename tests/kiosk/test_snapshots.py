@@ -42,6 +42,10 @@ async def logged_in(pilot: Any) -> None:
         await pilot.pause(0.05)
         if services.pipeline.state is not State.LOGGED_OUT:
             break
+    for _ in range(100):  # the emulated devices finish their handshakes
+        if all(h == "connected" for h in services.hub.health().values()):
+            break
+        await pilot.pause(0.05)
     services.sealer.flush()
     pilot.app.screen.refresh_status()
     await pilot.pause(0.3)

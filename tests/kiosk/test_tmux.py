@@ -53,6 +53,13 @@ def test_register_a_traveller_in_a_real_terminal(tmp_path: Path) -> None:
         screen = wait_for(session, "Enter to confirm")
         assert "✔ ok  check digits" in screen and "FAIL" not in screen
         keys(session, "Enter")
+        for finger in ("right index", "left index"):
+            wait_for(session, f"place the {finger}")
+            keys(session, "p")
+            screen = wait_for(session, f"{finger}: NFIQ 2")
+            if "place it again" in screen:  # a smudged first try
+                keys(session, "p")
+                wait_for(session, "attempt 2")
         wait_for(session, "a admit")
         keys(session, "a")
         screen = wait_for(session, "saved record")

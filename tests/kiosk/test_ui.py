@@ -62,6 +62,21 @@ async def swipe(pilot) -> None:  # type: ignore[no-untyped-def]
     raise AssertionError("the document never arrived from the reader")
 
 
+async def give_fingers(pilot) -> None:  # type: ignore[no-untyped-def]
+    """The demo traveller places each asked-for finger until the lane moves to review."""
+    pipeline = pilot.app.services.pipeline
+    for _ in range(12):
+        if pipeline.state is not State.FINGERS:
+            return
+        await pilot.press("p")
+        before = sum(c.attempts for c in pipeline.traveller.fingers.values())
+        for _ in range(200):
+            await pilot.pause(0.03)
+            if sum(c.attempts for c in pipeline.traveller.fingers.values()) > before:
+                break
+    assert pipeline.state is State.REVIEW, pipeline.state
+
+
 async def test_wrong_pin_is_refused_on_screen(services: Services) -> None:
     async with KioskApp(services).run_test(size=(100, 30)) as pilot:
         await login(pilot, pin="9999")
@@ -88,7 +103,8 @@ async def test_manual_entry_registration_is_sealed(services: Services, tmp_path:
         await pilot.press("f2")
         assert services.pipeline.state is State.DOCUMENT
         await pilot.press("enter")
-        assert services.pipeline.state is State.REVIEW
+        assert services.pipeline.state is State.FINGERS
+        await give_fingers(pilot)
         await pilot.press("a")
         for _ in range(50):
             await pilot.pause(0.05)
@@ -98,6 +114,8 @@ async def test_manual_entry_registration_is_sealed(services: Services, tmp_path:
     assert body["decision"] == "admit"
     assert body["document_source"] == "manual"
     assert body["document"]["document_number"] == "L898902C3"  # type: ignore[index]
+    scores = [f["score"] for f in body["fingers"]]  # type: ignore[union-attr, index]
+    assert len(scores) == 2 and all(isinstance(x, int) for x in scores)
 
 
 async def test_sim_expired_document_needs_override_then_cancel_seals_nothing(
@@ -115,7 +133,9 @@ async def test_sim_expired_document_needs_override_then_cancel_seals_nothing(
         await pilot.pause(0.1)
         await pilot.press(*"visa on arrival", "enter")
         await pilot.pause(0.1)
-        assert services.pipeline.state is State.REVIEW
+        assert services.pipeline.state is State.FINGERS
+        await pilot.press("x", "b")  # right index bandaged
+        await give_fingers(pilot)
         await pilot.press("r")
         for _ in range(50):
             await pilot.pause(0.05)
@@ -123,6 +143,9 @@ async def test_sim_expired_document_needs_override_then_cancel_seals_nothing(
                 break
     [body] = sealed_bodies(services, tmp_path, "traveller")
     assert body["decision"] == "refuse"
+    fingers = {f["position"]: f for f in body["fingers"]}  # type: ignore[union-attr, index]
+    assert fingers[2]["exception"] == "bandaged" and fingers[2]["image"] is None
+    assert fingers[7]["image"][:4] == b"\x89PNG" and 0 <= fingers[7]["score"] <= 100
     assert body["overrides"][0]["reason"] == "visa on arrival"  # type: ignore[index]
     events = [b["event"] for b in sealed_bodies(services, tmp_path, "audit")]
     assert events[:2] == ["login", "override"]
