@@ -25,6 +25,9 @@ class KioskApp(App[None]):
         super().__init__()
         self.services = services
         self.officer: Officer | None = None
+        from kiosk.quality import quality_pool
+
+        self.quality_pool = quality_pool()  # NFIQ 2 in a worker process (before Textual runs)
         self.idle_lock_seconds = 60.0 * float(services.config.get("ui", "idle_lock_minutes", 5))
         self.last_activity = time.monotonic()
         self.locked = False
@@ -108,6 +111,7 @@ class KioskApp(App[None]):
 
     def on_unmount(self) -> None:
         self.services.close()  # devices stop; every queued audit event is sealed
+        self.quality_pool.shutdown(cancel_futures=True)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

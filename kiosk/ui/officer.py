@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from textual import on, work
@@ -190,19 +191,15 @@ class OfficerScreen(Screen[None]):
         if self.services.pipeline.state is State.FINGERS:
             self.score_finger(image)
 
-    @work(thread=True, exclusive=True, group="finger")
-    def score_finger(self, image: Any) -> None:
-        import cv2
+    @work(exclusive=True, group="finger")
+    async def score_finger(self, image: Any) -> None:
+        from kiosk.quality import finger_score
 
-        assessor = self.__dict__.get("_assessor")
-        if assessor is None:
-            from biometrics.finger import FingerAssessor
-
-            threshold = self.services.pipeline.policy.finger_threshold
-            assessor = self.__dict__["_assessor"] = FingerAssessor(threshold=threshold)
-        score = assessor.assess(image).score
-        ok, png = cv2.imencode(".png", image)
-        self.app.call_from_thread(self.finger_scored, png.tobytes() if ok else b"", int(score))
+        loop = asyncio.get_running_loop()
+        threshold = self.services.pipeline.policy.finger_threshold
+        pool = self.app.quality_pool  # type: ignore[attr-defined]  # KioskApp's
+        score, png = await loop.run_in_executor(pool, finger_score, image, threshold)
+        self.finger_scored(png, score)
 
     def finger_scored(self, png: bytes, score: int) -> None:
         pipeline = self.services.pipeline
