@@ -182,9 +182,14 @@ class OfficerScreen(Screen[None]):
     def action_place_finger(self) -> None:
         """(Demo) the traveller puts the asked-for finger on the emulated scanner; the
         image comes back through the ZhianTec driver like a real capture."""
-        position = self.services.pipeline.pending_fingers[0]
+        self.place_finger(self.services.pipeline.pending_fingers[0])
+
+    @work(thread=True, exclusive=True, group="sim-finger")
+    def place_finger(self, position: int) -> None:
+        """Synthesising the print takes ~200 ms of CPU: not on the event loop."""
         quality = self.services.sim.place_finger(position)
-        self.query_one("#last", Static).update(f"Demo: {FINGER_NAMES[position]} placed ({quality})")
+        message = f"Demo: {FINGER_NAMES[position]} placed ({quality})"
+        self.app.call_from_thread(self.query_one("#last", Static).update, message)
 
     def finger_image(self, image: Any) -> None:
         """A scanner image arrived: score it off the loop (NFIQ 2 takes ~70 ms)."""
