@@ -19,7 +19,7 @@ import serial
 from drivers import DeviceError, DeviceLost, ProtocolError
 from drivers.base import Device, Notifier
 from drivers.events import DocumentLines
-from drivers.serialport import open_serial
+from drivers.serialport import close_quietly, open_serial
 
 log = logging.getLogger(__name__)
 
@@ -212,12 +212,8 @@ class MRZSerialReader(Device):
         return f"serial MRZ reader, {self.framing.describe()}"
 
     def _close(self) -> None:
-        if self._port is not None:
-            try:
-                self._port.close()
-            except (OSError, serial.SerialException):
-                log.debug("close failed", exc_info=True)
-            self._port = None
+        close_quietly(self._port)
+        self._port = None
 
     def _step(self) -> None:
         for result in self.read_results():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 
 import serial
 
@@ -15,6 +16,9 @@ from drivers import (
 )
 
 PARITIES = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD}
+
+
+log = logging.getLogger(__name__)
 
 
 def open_serial(
@@ -47,3 +51,13 @@ def open_serial(
         raise DeviceError(f"cannot open {path}: {exc}") from exc
     except ValueError as exc:
         raise DeviceError(f"cannot open {path}: {exc}") from exc
+
+
+def close_quietly(port: serial.Serial | None) -> None:
+    """Close a port that may already be gone (unplugged): a failed close is not news."""
+    if port is None:
+        return
+    try:
+        port.close()
+    except (OSError, serial.SerialException):
+        log.debug("close of %s failed", port.port, exc_info=True)

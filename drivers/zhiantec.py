@@ -13,7 +13,7 @@ from drivers import DeviceError, DeviceLost, DeviceTimeout, ProtocolError
 from drivers import zhiantec_protocol as zp
 from drivers.base import Device, Notifier
 from drivers.events import FingerImage, FingerPresence
-from drivers.serialport import open_serial
+from drivers.serialport import close_quietly, open_serial
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +83,8 @@ class ZhianTecModule:
         self.baudrate = rate
 
     def close(self) -> None:
-        if self._port is not None:
-            try:
-                self._port.close()
-            except (OSError, serial.SerialException):
-                log.debug("close failed", exc_info=True)
-            self._port = None
+        close_quietly(self._port)
+        self._port = None
 
     # -- packets --------------------------------------------------------------------------
     def _send(self, pid: int, payload: bytes) -> None:

@@ -27,6 +27,19 @@ MRVA = [
 MRVB = ["V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<", "L8988901C4XXX4009078F9612109<<<<<<<<"]
 
 
+def td3(**fields: object) -> list[str]:
+    """A UTO passport, number X1, of Mr DOE, with `fields` changed."""
+    values: dict[str, object] = {
+        "document_code": "P",
+        "issuing_state": "UTO",
+        "document_number": "X1",
+        "nationality": "UTO",
+        "sex": "M",
+        "surname": "DOE",
+    }
+    return mrz.compose("TD3", **(values | fields))  # type: ignore[arg-type]
+
+
 def parse(lines: list[str] | str, **kwargs: object) -> dict[str, object]:
     return mrz.parse(lines, today=TODAY, **kwargs).to_dict()  # type: ignore[arg-type]
 
@@ -177,46 +190,18 @@ def test_unknown_country_code_is_reported_not_fatal() -> None:
 
 @pytest.mark.parametrize("code", ["GBD", "RKS", "EUE", "XXA", "XOM", "UNK"])
 def test_icao_own_codes_are_known(code: str) -> None:
-    lines = mrz.compose(
-        "TD3",
-        document_code="P",
-        issuing_state=code,
-        document_number="X1",
-        nationality=code,
-        birth_date="900101",
-        sex="M",
-        expiry_date="300101",
-        surname="DOE",
-    )
+    lines = td3(issuing_state=code, nationality=code, birth_date="900101", expiry_date="300101")
     assert parse(lines)["warnings"] == []
 
 
 def test_century_inference() -> None:
-    lines = mrz.compose(
-        "TD3",
-        document_code="P",
-        issuing_state="UTO",
-        document_number="X1",
-        nationality="UTO",
-        birth_date="261231",  # after TODAY: must be 1926
-        sex="M",
-        expiry_date="751231",  # 2075 is within 50 years
-        surname="DOE",
-    )
+    # born after TODAY: must be 1926; 2075 is within 50 years
+    lines = td3(birth_date="261231", expiry_date="751231")
     result = parse(lines)
     assert result["birth_date"] == "1926-12-31"
     assert result["expiry_date"] == "2075-12-31"
-    lines = mrz.compose(
-        "TD3",
-        document_code="P",
-        issuing_state="UTO",
-        document_number="X1",
-        nationality="UTO",
-        birth_date="260101",  # before TODAY: 2026
-        sex="M",
-        expiry_date="851231",  # 2085 is too far: 1985
-        surname="DOE",
-    )
+    # born before TODAY: 2026; 2085 is too far: 1985
+    lines = td3(birth_date="260101", expiry_date="851231")
     result = parse(lines)
     assert result["birth_date"] == "2026-01-01"
     assert result["expiry_date"] == "1985-12-31"
@@ -224,17 +209,7 @@ def test_century_inference() -> None:
 
 @pytest.mark.parametrize("raw", ["74<<<<", "7408<<"])
 def test_unknown_day_or_month_kept_raw(raw: str) -> None:
-    lines = mrz.compose(
-        "TD3",
-        document_code="P",
-        issuing_state="UTO",
-        document_number="X1",
-        nationality="UTO",
-        birth_date=raw,
-        sex="M",
-        expiry_date="300101",
-        surname="DOE",
-    )
+    lines = td3(birth_date=raw, expiry_date="300101")
     result = parse(lines)
     assert result["valid"] is True
     assert result["birth_date"] is None
@@ -243,17 +218,7 @@ def test_unknown_day_or_month_kept_raw(raw: str) -> None:
 
 
 def test_invalid_calendar_date_is_reported() -> None:
-    lines = mrz.compose(
-        "TD3",
-        document_code="P",
-        issuing_state="UTO",
-        document_number="X1",
-        nationality="UTO",
-        birth_date="740231",
-        sex="M",
-        expiry_date="300101",
-        surname="DOE",
-    )
+    lines = td3(birth_date="740231", expiry_date="300101")
     result = parse(lines)
     assert result["birth_date"] is None
     assert result["birth_date_raw"] == "740231"
