@@ -38,6 +38,8 @@ INSTRUCTIONS: dict[str, str] = {
     "roll": "keep your head straight",
     "yaw": "look straight at the camera",
     "pitch": "look straight at the camera",
+    "pitch_down": "raise your chin",
+    "pitch_up": "lower your chin",
     "under_exposure": "more light",
     "over_exposure": "less light",
     "dynamic_range": "more light",
@@ -64,6 +66,9 @@ ORDER = (
     "background_uniformity",
 )
 READY = "stay like that"
+# Seen from the front, the eye line lies this far below the centre of the sphere that the
+# head's width at eye level describes (hair included); measured on the test portrait.
+FRONTAL_EYE_DROP_DEG = 8.7
 
 
 @dataclass(frozen=True)
@@ -265,12 +270,13 @@ class FaceAssessor:
         measures["roll"] = _measure_max(abs(roll), t.max_roll_deg)
         lap("roll")
 
-        # Yaw and pitch from where the eyes sit inside the face box: a frontal face has the
-        # eye midpoint on the box's vertical axis at ~38% of its height (Haar box geometry).
-        # Yaw: the eyes move across the head as it turns while its outline stays put, so
-        # where the head's silhouette at eye level is found (plain background) the eye
-        # midpoint is placed in it, head taken as a cylinder; otherwise in the face box.
+        # Yaw and pitch from where the eyes sit inside the head. With a plain background the
+        # head's silhouette is found (the outline stays put while the features move as the
+        # head turns or nods) and the head is taken as a sphere whose radius is its half
+        # width at eye level; otherwise the Haar face box stands in for it (a frontal face
+        # has the eye midpoint on the box's axis at ~38% of its height).
         span = _head_span(gray, box, int(mid[1]))
+        crown = _head_top(gray, mid[0], int(mid[1]), w) if span is not None else None
         if span is not None:
             half = (span[1] - span[0]) / 2
             shift = (mid[0] - (span[0] + span[1]) / 2) / max(half, 1.0)
@@ -278,7 +284,13 @@ class FaceAssessor:
             shift = 2 * (mid[0] - (x + w / 2)) / w
         yaw = math.degrees(math.asin(float(np.clip(shift, -1, 1))))
         measures["yaw"] = _measure_max(abs(yaw), t.max_yaw_deg)
-        pitch = math.degrees(math.asin(float(np.clip(2 * ((mid[1] - y) / h - 0.38), -1, 1))))
+        # A crown within a fifth of the face box's height above it is the forehead against
+        # a wall as bright as the hair (fair hair, over-exposure): the box is used instead.
+        if span is not None and crown is not None and crown < y - 0.2 * h:
+            drop = (mid[1] - crown) / max(half, 1.0) - 1  # sine of the eyes' latitude
+            pitch = math.degrees(math.asin(float(np.clip(drop, -1, 1)))) - FRONTAL_EYE_DROP_DEG
+        else:
+            pitch = math.degrees(math.asin(float(np.clip(2 * ((mid[1] - y) / h - 0.38), -1, 1))))
         measures["pitch"] = _measure_max(abs(pitch), t.max_pitch_deg)
         lap("yaw_pitch")
 
@@ -316,13 +328,19 @@ class FaceAssessor:
         )
         lap("eyes_open")
 
-        instruction = self._instruction(measures, n, offset, ratio, too_big)
+        instruction = self._instruction(measures, n, offset, ratio, too_big, pitch)
         return FaceAssessment(
             measures, instruction, n, box, (le, re), eyes_found, timings_ms=timings
         )
 
     def _instruction(
-        self, measures: dict[str, Measure], n: int, offset: float, ratio: float, too_big: bool
+        self,
+        measures: dict[str, Measure],
+        n: int,
+        offset: float,
+        ratio: float,
+        too_big: bool,
+        pitch: float,
     ) -> str:
         """The first failing measure in ORDER decides; one instruction at a time."""
         for name in ORDER:
@@ -338,6 +356,9 @@ class FaceAssessor:
             if name == "centring":
                 # Camera image is not mirrored: image-left is the traveller's right.
                 return INSTRUCTIONS["centring_left" if offset < 0 else "centring_right"]
+            if name == "pitch":
+                # Positive pitch: the eyes sit low in the head, the chin is down.
+                return INSTRUCTIONS["pitch_down" if pitch > 0 else "pitch_up"]
             return INSTRUCTIONS[name]
         return READY
 
@@ -361,6 +382,25 @@ def _head_span(gray: Image, box: Box, row: int) -> tuple[float, float] | None:
     if idx.size < w // 2:
         return None
     return float(lo + idx[0]), float(lo + idx[-1])
+
+
+def _head_top(gray: Image, column: float, eye_row: int, face_width: int) -> float | None:
+    """The first row of the head above the eyes, in a band of columns around `column`.
+
+    None when the head touches the top of the frame or the wall above it is not plain.
+    """
+    half = max(int(face_width * 0.15), 2)
+    c = int(column)
+    band = gray[:eye_row, max(0, c - half) : c + half].astype(np.float64).mean(axis=1)
+    if band.size < 16:
+        return None
+    wall = band[:6]
+    if wall.std() > 12:
+        return None
+    idx = np.flatnonzero(np.abs(band - np.median(wall)) > 20)
+    if idx.size == 0 or idx[0] < 6:
+        return None
+    return float(idx[0])
 
 
 def _background_std(gray: Image, box: Box) -> float:

@@ -101,3 +101,19 @@ def turned(image: Image, box: tuple[int, int, int, int], shift: float) -> Image:
         cv2.remap(image, map_x, yy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE),
         dtype=np.uint8,
     )
+
+
+def nodded(image: Image, box: tuple[int, int, int, int], shift: float) -> Image:
+    """Imitate a nod: features slide up or down inside a head outline that stays put
+    (positive `shift` moves them down: the chin is lowered)."""
+    h, w = image.shape[:2]
+    x, y, bw, bh = box
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    u = np.clip((xx - (x + bw / 2)) / (bw * 0.8), -1, 1)
+    v = np.clip((yy - (y + bh / 2)) / (bh * 0.75), -1, 1)
+    envelope = np.cos(u * np.pi / 2) * np.cos(v * np.pi / 2) * ((np.abs(u) < 1) & (np.abs(v) < 1))
+    map_y = (yy - shift * envelope).astype(np.float32)
+    return np.asarray(
+        cv2.remap(image, xx, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE),
+        dtype=np.uint8,
+    )

@@ -117,6 +117,20 @@ def test_turned_head(
     assert turned.measures["yaw"].value > 12
 
 
+@pytest.mark.parametrize(
+    ("shift", "instruction"), [(-50, "lower your chin"), (40, "raise your chin")]
+)
+def test_nodded_head(assessor: FaceAssessor, shift: float, instruction: str) -> None:
+    frame = images.frame(scale=1.8)
+    level = assessor.assess(frame)
+    assert level.face_box is not None
+    assert level.measures["pitch"].value < 5
+    nodded = assessor.assess(images.nodded(frame, level.face_box, shift))
+    assert nodded.failing() == ["pitch"]
+    assert nodded.instruction == instruction
+    assert nodded.measures["pitch"].value > 12
+
+
 def test_too_far(assessor: FaceAssessor) -> None:
     _check(assessor.assess(images.frame(scale=1.0)), "head_size", "move closer")
 
