@@ -28,10 +28,12 @@ COMPRESSION_JPEG = 3
 COMPRESSION_JPEG2000 = 4
 COMPRESSION_PNG = 5
 
-# 14.024 FQM quality algorithm identification: NIST's CBEFF owner id 0x000F. The product id
-# for NFIQ 2 below was NOT verified against the CBEFF/IBIA registry: check before production.
-NFIQ2_VENDOR = "000F"
-NFIQ2_PRODUCT = "0377"
+# 14.024 FQM quality algorithm identification. nbis-py 0.1.3 embeds NFIQ 2 v2.3.0, whose own
+# identifier constants give the CBEFF quality-algorithm owner 0x0101 (ISO/IEC JTC 1 SC 37)
+# and algorithm 0x39 for its unified quality score model (NFIQ2Rev3, "NFIQ2v2.3.0"); the
+# product code is an integer field (ANSI/NIST-ITL 1-2011), written in decimal.
+NFIQ2_VENDOR = "0101"
+NFIQ2_PRODUCT = str(0x39)
 
 _ISO_HEADER = struct.Struct(">4s4s6sHHBBHHHHBBH")  # 32 bytes
 _ISO_VIEW = struct.Struct(">IBBBBBHHB")  # 14 bytes

@@ -75,6 +75,8 @@ def test_iso19794_4_rejects_damage(finger: np.ndarray) -> None:
 def test_type14_round_trip(finger: np.ndarray) -> None:
     data = formats.type14_encode(finger, 3, nfiq2=51, date=dt.date(2026, 11, 23))
     assert b"14.013:3" in data and b"14.011:WSQ20" in data and b"14.005:20261123" in data
+    # FQM: position, score, quality algorithm owner (ISO/IEC JTC 1 SC 37), NFIQ 2 v2.3 model.
+    assert b"14.024:3\x1f51\x1f0101\x1f57\x1d" in data
     (rec,) = formats.type14_decode(data)
     assert rec.position == 3 and rec.nfiq2 == 51 and rec.ppi == 500
     assert rec.exception_code is None
