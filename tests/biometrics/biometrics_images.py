@@ -90,30 +90,28 @@ def eyes_closed(image: Image, eyes: tuple[tuple[float, float], tuple[float, floa
 
 def turned(image: Image, box: tuple[int, int, int, int], shift: float) -> Image:
     """Imitate a head turn: features slide sideways inside a head outline that stays put."""
-    h, w = image.shape[:2]
-    x, y, bw, bh = box
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    u = np.clip((xx - (x + bw / 2)) / (bw * 0.75), -1, 1)
-    v = np.clip((yy - (y + bh / 2)) / (bh * 0.8), -1, 1)
-    envelope = np.cos(u * np.pi / 2) * np.cos(v * np.pi / 2) * ((np.abs(u) < 1) & (np.abs(v) < 1))
-    map_x = (xx - shift * envelope).astype(np.float32)
-    return np.asarray(
-        cv2.remap(image, map_x, yy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE),
-        dtype=np.uint8,
-    )
+    return _slide_features(image, box, shift, axis=1)
 
 
 def nodded(image: Image, box: tuple[int, int, int, int], shift: float) -> Image:
     """Imitate a nod: features slide up or down inside a head outline that stays put
     (positive `shift` moves them down: the chin is lowered)."""
+    return _slide_features(image, box, shift, axis=0)
+
+
+def _slide_features(image: Image, box: tuple[int, int, int, int], shift: float, axis: int) -> Image:
+    """Move the face's middle by `shift` px along `axis` (0: down, 1: right), fading to
+    nothing at the edge of the head so that its outline does not move."""
     h, w = image.shape[:2]
     x, y, bw, bh = box
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    u = np.clip((xx - (x + bw / 2)) / (bw * 0.8), -1, 1)
-    v = np.clip((yy - (y + bh / 2)) / (bh * 0.75), -1, 1)
+    reach_x, reach_y = (0.75, 0.8) if axis == 1 else (0.8, 0.75)
+    u = np.clip((xx - (x + bw / 2)) / (bw * reach_x), -1, 1)
+    v = np.clip((yy - (y + bh / 2)) / (bh * reach_y), -1, 1)
     envelope = np.cos(u * np.pi / 2) * np.cos(v * np.pi / 2) * ((np.abs(u) < 1) & (np.abs(v) < 1))
-    map_y = (yy - shift * envelope).astype(np.float32)
+    moved = ((xx - shift * envelope) if axis == 1 else (yy - shift * envelope)).astype(np.float32)
+    map_x, map_y = (moved, yy) if axis == 1 else (xx, moved)
     return np.asarray(
-        cv2.remap(image, xx, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE),
+        cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE),
         dtype=np.uint8,
     )
