@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,15 @@ def _emit(args: argparse.Namespace, path: str, result: dict[str, Any], summary: 
         print(f"{path}: {summary}")
 
 
+def _read_each(paths: list[str], errors: list[str]) -> Iterator[tuple[str, bytes]]:
+    """Each file's bytes; a file that cannot be read becomes one error line, not a stop."""
+    for path in paths:
+        try:
+            yield path, Path(path).read_bytes()
+        except OSError as exc:
+            errors.append(f"{path}: {exc.strerror or exc}")
+
+
 def _errors(errors: list[str]) -> int:
     for message in errors:
         print(f"kiosk: error: {message}", file=sys.stderr)
@@ -58,12 +68,7 @@ def _face(args: argparse.Namespace) -> int:
 
     assessor = FaceAssessor()
     errors: list[str] = []
-    for path in args.images:
-        try:
-            raw = Path(path).read_bytes()
-        except OSError as exc:
-            errors.append(f"{path}: {exc.strerror or exc}")
-            continue
+    for path, raw in _read_each(args.images, errors):
         decoded = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
         if decoded is None:
             errors.append(f"{path}: cannot read image (not an image OpenCV reads)")
@@ -95,12 +100,7 @@ def _finger(args: argparse.Namespace) -> int:
 
     assessor = FingerAssessor(threshold=args.threshold, ppi=args.ppi)
     errors: list[str] = []
-    for path in args.images:
-        try:
-            raw = Path(path).read_bytes()
-        except OSError as exc:
-            errors.append(f"{path}: {exc.strerror or exc}")
-            continue
+    for path, raw in _read_each(args.images, errors):
         try:
             if raw[:2] == b"\xff\xa0":
                 image = wsq_decode(raw)
