@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "run",
     "mrz",
     "devices",
+    "selftest",
     "biometrics",
     "provision",
     "outbox",

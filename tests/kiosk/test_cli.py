@@ -19,7 +19,16 @@ def run_kiosk(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 def test_help_lists_every_command() -> None:
     result = run_kiosk("--help")
     assert result.returncode == 0
-    for command in ("run", "mrz", "devices", "provision", "outbox", "forward", "verify"):
+    for command in (
+        "run",
+        "mrz",
+        "devices",
+        "selftest",
+        "provision",
+        "outbox",
+        "forward",
+        "verify",
+    ):
         assert command in result.stdout
 
 
