@@ -18,10 +18,14 @@ from collections.abc import Callable
 from typing import ClassVar, Protocol
 
 from drivers import DeviceError, DeviceLost, ProtocolError
-from drivers.events import DeviceConnected, DeviceFault, Event, Frame
+from drivers.events import DeviceConnected, DeviceFault, DocumentLines, Event, FingerImage, Frame
 from drivers.events import DeviceLost as DeviceLostEvent
 
 log = logging.getLogger(__name__)
+
+
+#: Events that carry a good reading; one of them ends an `error` health state.
+DATA_EVENTS = (DocumentLines, FingerImage, Frame)
 
 
 class Health(enum.Enum):
@@ -155,6 +159,9 @@ class Device(abc.ABC):
             self._reason = reason
 
     def emit(self, event: Event) -> None:
+        if self._health is Health.ERROR and isinstance(event, DATA_EVENTS):
+            # A good reading after a fault: the device works again.
+            self._set_health(Health.CONNECTED)
         self.notifier.dispatch(event)
 
     def fault(self, reason: str) -> None:

@@ -25,7 +25,19 @@ def _desc(**fields: Any) -> SimpleNamespace:
     return SimpleNamespace(**fields)
 
 
-FAULTS = ("truncate", "bad-header", "stall", "garbage-irq", "death", "disconnect", "noise")
+#: One-shot faults for `inject`; each hits the next image transfer unless noted.
+#: truncate: a short transfer (a third of the image); bad-header: a header claiming too many
+#: lines; noise: the whole transfer is random bytes; stall: the bulk endpoint halts (EPIPE)
+#: and stays halted until the host clears the halt; timeout: no answer to the image transfer;
+#: disconnect: the scanner is gone mid-transfer and stays unplugged until `plug()`;
+#: garbage-irq / death: the next interrupt packet is an unknown code / the fatal-error code.
+FAULTS = (
+    "truncate", "bad-header", "noise", "stall", "timeout", "disconnect", "garbage-irq", "death",
+)  # fmt: skip
+
+
+def _timeout() -> usb.core.USBTimeoutError:
+    return usb.core.USBTimeoutError("Operation timed out", errno=errno.ETIMEDOUT, error_code=-7)
 
 
 class URU4000Backend(usb.backend.IBackend):
@@ -45,6 +57,10 @@ class URU4000Backend(usb.backend.IBackend):
         self._keys = {1: 0x1F2E3D4C, 2: 0x600DCAFE}
         self._key_index = 1
         self._seed = 0
+        self._halted: set[int] = set()
+        self._frozen = False
+        self._noise = np.random.default_rng(7)
+        self.plugged_at = self.thawed_at = time.monotonic()
         self._cond = threading.Condition()
 
     # -- what the caller controls ---------------------------------------------------------
@@ -78,10 +94,35 @@ class URU4000Backend(usb.backend.IBackend):
     def plug(self) -> None:
         with self._cond:
             self.plugged = True
+            self.plugged_at = time.monotonic()
             self.hwstat = 0x84
             self.mode = up.MODE_INIT
             self._irqs.clear()
+            self._halted.clear()
             self._cond.notify_all()
+
+    def freeze(self) -> None:
+        """The firmware stops answering: every transfer times out until `thaw()`."""
+        with self._cond:
+            self._frozen = True
+            self._cond.notify_all()
+
+    def thaw(self) -> None:
+        """Answer again; transfers still waiting complete (`thawed_at` marks the moment)."""
+        with self._cond:
+            self._frozen = False
+            self.thawed_at = time.monotonic()
+            self._cond.notify_all()
+
+    def _wait_answer(self, timeout: int) -> None:
+        """Under the lock: while frozen, wait (at most `timeout` ms) for a thaw."""
+        deadline = time.monotonic() + (timeout or 5000) / 1000
+        while self._frozen:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _timeout()
+            self._cond.wait(left)
+        self._check()
 
     def _take(self, fault: str) -> bool:
         if fault in self._faults:
@@ -163,7 +204,10 @@ class URU4000Backend(usb.backend.IBackend):
         return False
 
     def clear_halt(self, dev_handle: Any, ep: int) -> None:
-        self._check()
+        with self._cond:
+            self._check()
+            self._halted.discard(ep)
+            self.transfers.append(f"clear halt 0x{ep:02x}")
 
     def reset_device(self, dev_handle: Any) -> None:
         self._check()
@@ -180,7 +224,7 @@ class URU4000Backend(usb.backend.IBackend):
         timeout: int,
     ) -> int:
         with self._cond:
-            self._check()
+            self._wait_answer(timeout)
             if bRequest != up.USB_RQ:
                 raise usb.core.USBError("Pipe error", errno=errno.EPIPE, error_code=-9)
             if bmRequestType == up.CTRL_IN:
@@ -232,39 +276,46 @@ class URU4000Backend(usb.backend.IBackend):
         with self._cond:
             while True:
                 self._check()
-                code = self._next_irq()
+                code = None if self._frozen else self._next_irq()
                 if code is not None:
                     packet = code.to_bytes(2, "big") + bytes(up.IRQ_LENGTH - 2)
                     buff[: len(packet)] = array.array("B", packet)
                     return len(packet)
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise usb.core.USBTimeoutError("Operation timed out", errno=110, error_code=-7)
+                    raise _timeout()
                 self._cond.wait(left)
 
     def bulk_read(self, dev_handle: Any, ep: int, intf: int, buff: Any, timeout: int) -> int:
         with self._cond:
-            self._check()
+            self._wait_answer(timeout)
+            if ep in self._halted:
+                raise usb.core.USBError("Pipe error", errno=errno.EPIPE, error_code=-9)
             finger = self.finger
-            if ep != up.EP_DATA or self.mode != up.MODE_CAPTURE or finger is None:
-                stall = True
-            else:
-                stall = self._take("stall")
-            if self._take("disconnect"):
-                self.plugged = False
-                threading.Timer(0.3, self.plug).start()
-                raise usb.core.USBError("No such device", errno=errno.ENODEV, error_code=-4)
+            # Outside a capture with a finger on the glass the device sends nothing (NAKs).
+            silent = ep != up.EP_DATA or self.mode != up.MODE_CAPTURE or finger is None
+            if not silent:
+                if self._take("stall"):
+                    self._halted.add(ep)
+                    self.transfers.append(f"stall 0x{ep:02x}")
+                    raise usb.core.USBError("Pipe error", errno=errno.EPIPE, error_code=-9)
+                if self._take("disconnect"):
+                    self.plugged = False
+                    self.transfers.append("disconnect")
+                    raise usb.core.USBError("No such device", errno=errno.ENODEV, error_code=-4)
+                silent = self._take("timeout")
+            if silent:
+                # Nothing comes; a thaw or unplug does not make data appear either.
+                deadline = time.monotonic() + (timeout or 5000) / 1000
+                while (left := deadline - time.monotonic()) > 0:
+                    self._cond.wait(left)
+                    self._check()
+                raise _timeout()
+            assert finger is not None
             truncate = self._take("truncate")
             bad_header = self._take("bad-header")
-            noise = self._take("noise")
-        if stall or finger is None:
-            time.sleep((timeout or 5000) / 1000)
-            raise usb.core.USBTimeoutError("Operation timed out", errno=110, error_code=-7)
-        image = self._encode(finger, bad_header)
-        if noise:
-            header, body = image[: up.HEADER_SIZE], bytearray(image[up.HEADER_SIZE :])
-            body[1000:1200] = bytes(200)
-            image = header + bytes(body)
+            noise = self._noise.bytes(up.IMAGE_SIZE) if self._take("noise") else None
+        image = noise if noise is not None else self._encode(finger, bad_header)
         if truncate:
             image = image[: len(image) // 3]
         count = min(len(buff), len(image))
