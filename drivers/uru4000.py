@@ -90,13 +90,17 @@ class URU4000Scanner:
                 # still there; a halted endpoint needs CLEAR_FEATURE(ENDPOINT_HALT).
                 raise EndpointStalled(f"{self.model}: {what} stalled") from exc
             if code in (errno.EACCES, errno.EPERM):
-                raise DevicePermissionDenied(permission_message(self.describe())) from exc
+                raise DevicePermissionDenied(permission_message(self.node())) from exc
             if code == errno.EBUSY:
                 raise DeviceError(f"{self.describe()} is busy: another program claimed it") from exc
             raise ProtocolError(f"{self.model}: {what} failed ({exc})") from exc
 
     def describe(self) -> str:
         return f"USB {self.dev.bus:03d}/{self.dev.address:03d}"
+
+    def node(self) -> str:
+        """The usbfs node libusb opens (what udev rules and permissions apply to)."""
+        return f"/dev/bus/usb/{self.dev.bus:03d}/{self.dev.address:03d}"
 
     def open(self) -> str:
         self._call("configure", self.dev.set_configuration)
