@@ -103,7 +103,10 @@ class URU4000Scanner:
         return f"/dev/bus/usb/{self.dev.bus:03d}/{self.dev.address:03d}"
 
     def open(self) -> str:
-        self._call("configure", self.dev.set_configuration)
+        # Configuring an already configured device resets it (and a replay would not expect
+        # the request), so set the configuration only when it is not yet the first one.
+        if self._configuration() != 1:
+            self._call("configure", self.dev.set_configuration)
         import usb.util
 
         self._call("claim interface", usb.util.claim_interface, self.dev, 0)
@@ -113,6 +116,16 @@ class URU4000Scanner:
             self.wait_irq({up.IRQ_SCANPWR_ON}, timeout=1.0)
         self.set_mode(up.MODE_INIT)
         return f"{self.model} ({self.describe()})"
+
+    def _configuration(self) -> int | None:
+        try:
+            value: int = self._call(
+                "read configuration",
+                lambda: self.dev.get_active_configuration().bConfigurationValue,
+            )
+        except ProtocolError:
+            return None  # "Configuration not set"
+        return value
 
     def close(self) -> None:
         try:

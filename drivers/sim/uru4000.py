@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import array
 import errno
+import struct
 import threading
 import time
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
@@ -40,13 +42,31 @@ def _timeout() -> usb.core.USBTimeoutError:
     return usb.core.USBTimeoutError("Operation timed out", errno=errno.ETIMEDOUT, error_code=-7)
 
 
-class URU4000Backend(usb.backend.IBackend):
-    """One emulated scanner on bus 1, address 7."""
+@dataclass(frozen=True)
+class Transfer:
+    """One completed transfer, as a USB monitor would see it (for `drivers.sim.usbmon`)."""
 
-    def __init__(self, product_id: int = 0x000A, *, encrypt: bool = True) -> None:
+    kind: str  # control | interrupt | bulk
+    endpoint: int  # with the direction bit; control: 0x00 or 0x80 from bmRequestType
+    setup: bytes  # the 8-byte SETUP packet of a control transfer, else b""
+    requested: int  # bytes the host asked for (IN) or sent (OUT)
+    data: bytes  # what went over the wire: the answer (IN) or the host's data (OUT)
+
+
+class URU4000Backend(usb.backend.IBackend):
+    """One emulated scanner on bus 1, address 7.
+
+    With `record=True` every completed transfer is kept in `trace` (`Transfer`s), from which
+    `drivers.sim.usbmon` writes a usbmon capture that umockdev can replay to another process.
+    """
+
+    def __init__(
+        self, product_id: int = 0x000A, *, encrypt: bool = True, record: bool = False
+    ) -> None:
         super().__init__()
         self.product_id = product_id
         self.encrypt = encrypt
+        self.trace: list[Transfer] | None = [] if record else None
         self.finger: np.ndarray | None = None
         self.plugged = True
         self.mode = up.MODE_INIT
@@ -152,7 +172,7 @@ class URU4000Backend(usb.backend.IBackend):
         if config != 0:
             raise IndexError("no such configuration")
         return _desc(
-            bLength=9, bDescriptorType=2, wTotalLength=39, bNumInterfaces=1,
+            bLength=9, bDescriptorType=2, wTotalLength=32, bNumInterfaces=1,
             bConfigurationValue=1, iConfiguration=0, bmAttributes=0xA0, bMaxPower=50,
         )  # fmt: skip
 
@@ -227,14 +247,21 @@ class URU4000Backend(usb.backend.IBackend):
             self._wait_answer(timeout)
             if bRequest != up.USB_RQ:
                 raise usb.core.USBError("Pipe error", errno=errno.EPIPE, error_code=-9)
+            setup = struct.pack("<BBHHH", bmRequestType, bRequest, wValue, wIndex, len(data))
             if bmRequestType == up.CTRL_IN:
                 self.transfers.append(f"read 0x{wValue:02x}")
                 value = self._read_reg(wValue, len(data))
                 data[: len(value)] = array.array("B", value)
+                self._record("control", 0x80, setup, len(data), value)
                 return len(value)
             self.transfers.append(f"write 0x{wValue:02x}")
             self._write_reg(wValue, bytes(data))
+            self._record("control", 0x00, setup, len(data), bytes(data))
             return len(data)
+
+    def _record(self, kind: str, endpoint: int, setup: bytes, requested: int, data: bytes) -> None:
+        if self.trace is not None:
+            self.trace.append(Transfer(kind, endpoint, setup, requested, data))
 
     def _read_reg(self, reg: int, length: int) -> bytes:
         if reg == up.REG_HWSTAT:
@@ -280,6 +307,7 @@ class URU4000Backend(usb.backend.IBackend):
                 if code is not None:
                     packet = code.to_bytes(2, "big") + bytes(up.IRQ_LENGTH - 2)
                     buff[: len(packet)] = array.array("B", packet)
+                    self._record("interrupt", ep, b"", len(buff), packet)
                     return len(packet)
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -321,6 +349,7 @@ class URU4000Backend(usb.backend.IBackend):
         count = min(len(buff), len(image))
         buff[:count] = array.array("B", image[:count])
         self.transfers.append(f"bulk {count}")
+        self._record("bulk", ep, b"", len(buff), image[:count])
         return count
 
     def _encode(self, finger: np.ndarray, bad_header: bool) -> bytes:

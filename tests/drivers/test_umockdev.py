@@ -1,0 +1,127 @@
+"""`kiosk devices` and `kiosk devices test` on a U.are.U, through libusb, in a subprocess.
+
+A subprocess cannot see the in-process pyusb emulator, so umockdev stands in for the kernel:
+the emulator's descriptors become a sysfs device, and the transfers it served to our driver
+in this process become a usbmon capture that umockdev replays to the subprocess, URB by URB
+and in order (`drivers.sim.usbmon`). The replay answers only the traffic it holds, so the
+subprocess's driver must issue the very same requests through the real libusb.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from drivers import uru4000_protocol as up
+from drivers.sim import usbmon
+from drivers.sim.uru4000 import Transfer, URU4000Backend
+from drivers.uru4000 import URU4000Scanner, find_scanners
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("umockdev-run") is None, reason="umockdev is not installed (Debian: umockdev)"
+)
+
+SYSFS = "/devices/pci0000:00/0000:00:14.0/usb1/1-2"
+
+
+def _finger() -> np.ndarray:
+    y, x = np.mgrid[0 : up.HEIGHT, 0 : up.WIDTH]
+    return ((np.sin(x / 4.0 + y / 7.0) + 1) * 100 + 20).astype(np.uint8)
+
+
+def record_touch(finger: np.ndarray) -> tuple[URU4000Backend, list[Transfer]]:
+    """One `kiosk devices test` capture in this process, against the recording emulator.
+
+    The images are unscrambled: a scrambled capture has the driver send a fresh random
+    challenge, which a replay cannot answer (see docs/devices.md).
+    """
+    backend = URU4000Backend(encrypt=False, record=True)
+    scanner = URU4000Scanner(find_scanners(backend)[0])
+    scanner.open()
+    backend.place_finger(finger)
+    scanner.wait_and_capture(2.0)
+    scanner.close()
+    assert backend.trace is not None
+    return backend, backend.trace
+
+
+def write_testbed(directory: Path, backend: URU4000Backend, trace: list[Transfer]) -> list[str]:
+    """The umockdev-run options that load the scanner and its capture."""
+    device = directory / "uru4000.umockdev"
+    device.write_text(usbmon.device_description(backend, SYSFS))
+    capture = directory / "uru4000.pcap"
+    capture.write_bytes(usbmon.pcap(trace, bus=1, address=7))
+    return ["-d", str(device), "-p", f"/sys{SYSFS}={capture}"]
+
+
+def kiosk_in_testbed(options: list[str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["umockdev-run", *options, "--", sys.executable, "-m", "kiosk", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_kiosk_devices_finds_the_scanner_through_libusb(tmp_path: Path) -> None:
+    backend, trace = record_touch(_finger())
+    result = kiosk_in_testbed(write_testbed(tmp_path, backend, trace), "devices", "--json")
+    assert result.returncode == 0, result.stderr
+    found = [json.loads(line) for line in result.stdout.splitlines()]
+    scanners = [d for d in found if d["kind"] == "usb"]
+    assert scanners == [
+        {
+            "id": "usb:1:7",
+            "kind": "usb",
+            "path": "usb:1:7",
+            "driver": "uru4000",
+            "description": "DigitalPersona U.are.U 4000B",
+            "usb_id": "05ba:000a",
+            "serial_number": None,
+            "notes": [],
+        }
+    ]
+
+
+def test_kiosk_devices_test_captures_the_image_in_a_subprocess(tmp_path: Path) -> None:
+    finger = _finger()
+    backend, trace = record_touch(finger)
+    kinds = [t.kind for t in trace]
+    assert kinds.count("bulk") == 1 and "interrupt" in kinds and "control" in kinds
+    out = tmp_path / "finger.png"
+    result = kiosk_in_testbed(
+        write_testbed(tmp_path, backend, trace),
+        "devices", "test", "usb:1:7", "--out", str(out), "--json", "--timeout", "5",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["detail"] == "DigitalPersona U.are.U 4000B (USB 001/007)"
+    assert (report["width"], report["height"]) == (384, 290)
+    assert np.array_equal(cv2.imread(str(out), cv2.IMREAD_GRAYSCALE), finger)
+
+
+def test_traffic_the_capture_does_not_hold_goes_unanswered(tmp_path: Path) -> None:
+    """The replay checks what the driver sends: one changed register write and it stops."""
+    backend, trace = record_touch(_finger())
+    mode_writes = [i for i, t in enumerate(trace) if t.kind == "control" and t.setup[2] == 0x4E]
+    changed = mode_writes[1]  # MODE_AWAIT_FINGER_ON, recorded as MODE_AWAIT_FINGER_OFF
+    trace[changed] = dataclasses.replace(trace[changed], data=bytes([up.MODE_AWAIT_FINGER_OFF]))
+    started = time.monotonic()
+    result = kiosk_in_testbed(
+        write_testbed(tmp_path, backend, trace),
+        "devices", "test", "usb:1:7", "--timeout", "5",
+    )  # fmt: skip
+    assert time.monotonic() - started < 30
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("kiosk:")]
+    assert errors == ["kiosk: error: DigitalPersona U.are.U 4000B: write register 0x4e timed out"]
+    assert "Traceback" not in result.stderr
