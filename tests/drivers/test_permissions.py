@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
-from unprivileged import interpreter, kiosk_as_nobody
+from test_umockdev import record_touch, write_testbed
+from unprivileged import interpreter, kiosk_as_nobody, run_as_nobody
 
 from drivers.mrz_serial import PRESETS
 from drivers.sim.mrz_reader import MRZReaderEmulator
@@ -74,3 +78,41 @@ def test_zhiantec_on_a_root_only_port(finger_256: np.ndarray) -> None:
         allowed = kiosk_as_nobody("devices", "test", node, "--driver", "zhiantec", "--json")
     assert allowed.returncode == 0, allowed.stderr
     assert json.loads(allowed.stdout)["width"] == 256
+
+
+@pytest.mark.skipif(shutil.which("umockdev-run") is None, reason="umockdev is not installed")
+def test_uru4000_node_the_user_may_not_open() -> None:
+    """A U.are.U whose usbfs node denies the user: listed with the fix, and a one-line error.
+
+    umockdev's testbed belongs to whoever runs it, so the node is made mode 000 inside it
+    (the owner, not being root, is then refused like any other user).
+    """
+    found = interpreter()
+    assert found is not None
+    python, env = found
+    backend, trace = record_touch(np.zeros((290, 384), dtype=np.uint8))
+    with tempfile.TemporaryDirectory(prefix="kiosk-perm-") as directory:
+        os.chmod(directory, 0o755)
+        options = write_testbed(Path(directory), backend, trace)
+        for name in os.listdir(directory):
+            os.chmod(os.path.join(directory, name), 0o644)
+        node = "/dev/bus/usb/001/007"
+        lock = f'chmod 000 "$UMOCKDEV_DIR{node}" && exec "$@"'
+
+        def in_testbed(*args: str, locked: bool = True) -> tuple[int, str, str]:
+            shell = ["sh", "-c", lock if locked else 'exec "$@"', "sh"]
+            result = run_as_nobody(["umockdev-run", *options, "--", *shell, *python, *args], env)
+            stderr = [line for line in result.stderr.splitlines() if not line.startswith("**")]
+            return result.returncode, result.stdout, "\n".join(stderr)
+
+        code, listing, _ = in_testbed("devices")
+        assert code == 0
+        assert "usb:1:7" in listing and "uru4000" in listing
+        assert f"note: permission denied on {node}: add the user to the 'kiosk' group" in listing
+        code, out, err = in_testbed("devices", "test", "usb:1:7", "--timeout", "2")
+        assert code == 1 and out == ""
+        _assert_permission_line(err, node)
+        # Control: the same user and testbed with the node left readable captures the image.
+        code, out, err = in_testbed("devices", "test", "usb:1:7", "--timeout", "2", locked=False)
+    assert code == 0, err
+    assert out.startswith("uru4000: captured 384x290 image")

@@ -33,9 +33,10 @@ def _env(extra_path: list[str]) -> dict[str, str]:
     return env
 
 
-def _run(
-    command: list[str], env: dict[str, str], timeout: float
+def run_as_nobody(
+    command: list[str], env: dict[str, str], timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
+    """`command` as uid/gid 65534 with no supplementary groups."""
     return subprocess.run(
         command,
         user=NOBODY,
@@ -60,7 +61,7 @@ def interpreter() -> tuple[list[str], dict[str, str]] | None:
     for python, path in candidates:
         env = _env(path)
         try:
-            probe = _run([python, "-c", "import kiosk.cli, drivers.serialport"], env, 60)
+            probe = run_as_nobody([python, "-c", "import kiosk.cli, drivers.serialport"], env, 60)
         except (PermissionError, OSError):
             continue  # exec refused: nobody cannot reach this interpreter
         if probe.returncode == 0:
@@ -72,4 +73,4 @@ def kiosk_as_nobody(*args: str, timeout: float = 60) -> subprocess.CompletedProc
     found = interpreter()
     assert found is not None
     prefix, env = found
-    return _run([*prefix, *args], env, timeout)
+    return run_as_nobody([*prefix, *args], env, timeout)
