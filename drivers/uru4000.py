@@ -84,7 +84,7 @@ class URU4000Scanner:
         except core.USBError as exc:
             code = exc.errno
             if code in (errno.ENODEV, errno.ENOENT) or exc.backend_error_code == -4:
-                raise DeviceLost(f"{self.model} unplugged ({what}: {exc})") from exc
+                raise DeviceLost(f"{self.model} unplugged (during {what})") from exc
             if code == errno.EPIPE:
                 # A STALL: the device refused a control request or halted an endpoint. It is
                 # still there; a halted endpoint needs CLEAR_FEATURE(ENDPOINT_HALT).

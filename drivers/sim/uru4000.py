@@ -38,6 +38,14 @@ FAULTS = (
 )  # fmt: skip
 
 
+def _deadline(timeout_ms: int) -> float:
+    """When a transfer with this timeout gives up. libusb takes 0 as "wait forever", which a
+    driver must never ask for; the emulator refuses it so that such a bug fails loudly."""
+    if timeout_ms <= 0:
+        raise ValueError(f"transfer timeout {timeout_ms} ms: libusb would wait forever")
+    return time.monotonic() + timeout_ms / 1000
+
+
 def _timeout() -> usb.core.USBTimeoutError:
     return usb.core.USBTimeoutError("Operation timed out", errno=errno.ETIMEDOUT, error_code=-7)
 
@@ -51,6 +59,9 @@ class Transfer:
     setup: bytes  # the 8-byte SETUP packet of a control transfer, else b""
     requested: int  # bytes the host asked for (IN) or sent (OUT)
     data: bytes  # what went over the wire: the answer (IN) or the host's data (OUT)
+    #: 0; or the URB's -errno (-EPIPE: a stall, -ENODEV: the device went away); or None when
+    #: the device never answered (the host gave up: a timeout).
+    status: int | None = 0
 
 
 class URU4000Backend(usb.backend.IBackend):
@@ -136,7 +147,7 @@ class URU4000Backend(usb.backend.IBackend):
 
     def _wait_answer(self, timeout: int) -> None:
         """Under the lock: while frozen, wait (at most `timeout` ms) for a thaw."""
-        deadline = time.monotonic() + (timeout or 5000) / 1000
+        deadline = _deadline(timeout)
         while self._frozen:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -259,9 +270,17 @@ class URU4000Backend(usb.backend.IBackend):
             self._record("control", 0x00, setup, len(data), bytes(data))
             return len(data)
 
-    def _record(self, kind: str, endpoint: int, setup: bytes, requested: int, data: bytes) -> None:
+    def _record(
+        self,
+        kind: str,
+        endpoint: int,
+        setup: bytes,
+        requested: int,
+        data: bytes,
+        status: int | None = 0,
+    ) -> None:
         if self.trace is not None:
-            self.trace.append(Transfer(kind, endpoint, setup, requested, data))
+            self.trace.append(Transfer(kind, endpoint, setup, requested, data, status))
 
     def _read_reg(self, reg: int, length: int) -> bytes:
         if reg == up.REG_HWSTAT:
@@ -299,7 +318,7 @@ class URU4000Backend(usb.backend.IBackend):
         return None
 
     def intr_read(self, dev_handle: Any, ep: int, intf: int, buff: Any, timeout: int) -> int:
-        deadline = time.monotonic() + (timeout or 5000) / 1000
+        deadline = _deadline(timeout)
         with self._cond:
             while True:
                 self._check()
@@ -326,15 +345,18 @@ class URU4000Backend(usb.backend.IBackend):
                 if self._take("stall"):
                     self._halted.add(ep)
                     self.transfers.append(f"stall 0x{ep:02x}")
+                    self._record("bulk", ep, b"", len(buff), b"", -errno.EPIPE)
                     raise usb.core.USBError("Pipe error", errno=errno.EPIPE, error_code=-9)
                 if self._take("disconnect"):
                     self.plugged = False
                     self.transfers.append("disconnect")
+                    self._record("bulk", ep, b"", len(buff), b"", -errno.ENODEV)
                     raise usb.core.USBError("No such device", errno=errno.ENODEV, error_code=-4)
                 silent = self._take("timeout")
             if silent:
                 # Nothing comes; a thaw or unplug does not make data appear either.
-                deadline = time.monotonic() + (timeout or 5000) / 1000
+                self._record("bulk", ep, b"", len(buff), b"", None)
+                deadline = _deadline(timeout)
                 while (left := deadline - time.monotonic()) > 0:
                     self._cond.wait(left)
                     self._check()

@@ -116,7 +116,8 @@ def _record(
 
 
 def pcap(transfers: Iterable[Transfer], *, bus: int, address: int) -> bytes:
-    """A usbmon capture of `transfers`: a submission and a completion for each, 1 ms apart."""
+    """A usbmon capture of `transfers`: a submission, and a completion with the URB's status
+    unless the device never answered (then the program's URB waits out its own timeout)."""
     records = []
     for index, t in enumerate(transfers):
         urb_id = 0xFFFF_8880_0000_0000 + index * 0x200
@@ -137,6 +138,8 @@ def pcap(transfers: Iterable[Transfer], *, bus: int, address: int) -> bytes:
                 data=submit_data,
             )
         )
+        if t.status is None:
+            continue  # never answered: the host cancels the URB after its timeout
         records.append(
             _record(
                 urb_id,
@@ -144,7 +147,7 @@ def pcap(transfers: Iterable[Transfer], *, bus: int, address: int) -> bytes:
                 *where,
                 event=b"C",
                 setup=b"",
-                status=0,
+                status=t.status,
                 length=len(t.data),
                 data=answer,
             )

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 import pytest
 
+from drivers import DeviceError
 from drivers import uru4000_protocol as up
 from drivers.sim import usbmon
 from drivers.sim.uru4000 import Transfer, URU4000Backend
@@ -38,7 +39,9 @@ def _finger() -> np.ndarray:
     return ((np.sin(x / 4.0 + y / 7.0) + 1) * 100 + 20).astype(np.uint8)
 
 
-def record_touch(finger: np.ndarray) -> tuple[URU4000Backend, list[Transfer]]:
+def record_touch(
+    finger: np.ndarray, fault: str | None = None
+) -> tuple[URU4000Backend, list[Transfer]]:
     """One `kiosk devices test` capture in this process, against the recording emulator.
 
     The images are unscrambled: a scrambled capture has the driver send a fresh random
@@ -48,7 +51,12 @@ def record_touch(finger: np.ndarray) -> tuple[URU4000Backend, list[Transfer]]:
     scanner = URU4000Scanner(find_scanners(backend)[0])
     scanner.open()
     backend.place_finger(finger)
-    scanner.wait_and_capture(2.0)
+    if fault is None:
+        scanner.wait_and_capture(2.0)
+    else:
+        backend.inject(fault)
+        with pytest.raises(DeviceError):
+            scanner.wait_and_capture(2.0)
     scanner.close()
     assert backend.trace is not None
     return backend, backend.trace
@@ -124,4 +132,31 @@ def test_traffic_the_capture_does_not_hold_goes_unanswered(tmp_path: Path) -> No
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("kiosk:")]
     assert errors == ["kiosk: error: DigitalPersona U.are.U 4000B: write register 0x4e timed out"]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ("stall", "the scanner stalled the image transfer (halt cleared)"),
+        ("timeout", "no answer to the image transfer within 2 s"),
+        ("disconnect", "unplugged (during image transfer)"),
+        ("truncate", "truncated image"),
+        ("noise", "bad image transfer (111424 bytes)"),
+    ],
+)
+def test_image_transfer_faults_through_libusb_are_one_line(
+    tmp_path: Path, fault: str, reason: str
+) -> None:
+    """The faults replayed as the kernel reports them (URB status -EPIPE, -ENODEV, no
+    completion at all, short or random data): libusb's error reaches our one-line message."""
+    backend, trace = record_touch(_finger(), fault)
+    started = time.monotonic()
+    result = kiosk_in_testbed(
+        write_testbed(tmp_path, backend, trace), "devices", "test", "usb:1:7", "--timeout", "5"
+    )
+    assert time.monotonic() - started < 20
+    assert result.returncode == 1 and result.stdout == ""
+    errors = [line for line in result.stderr.splitlines() if line.startswith("kiosk:")]
+    assert len(errors) == 1 and reason in errors[0], result.stderr
     assert "Traceback" not in result.stderr
