@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from drivers import (
+    DeviceBusy,
     DeviceError,
     DeviceLost,
     DeviceNotFound,
@@ -92,7 +93,10 @@ class URU4000Scanner:
             if code in (errno.EACCES, errno.EPERM):
                 raise DevicePermissionDenied(permission_message(self.node())) from exc
             if code == errno.EBUSY:
-                raise DeviceError(f"{self.describe()} is busy: another program claimed it") from exc
+                raise DeviceBusy(
+                    f"{self.describe()} is busy: another program claimed it (stop it, e.g. the "
+                    "kiosk service)"
+                ) from exc
             raise ProtocolError(f"{self.model}: {what} failed ({exc})") from exc
 
     def describe(self) -> str:
@@ -128,13 +132,17 @@ class URU4000Scanner:
         return value
 
     def close(self) -> None:
-        try:
-            import usb.util
+        """Power the sensor down and release the handle, even when the scanner is gone."""
+        import usb.util
 
+        try:
             self.write_reg(up.REG_HWSTAT, bytes([0x80]))
+        except DeviceError:
+            log.debug("power-down on close failed", exc_info=True)
+        try:
             usb.util.dispose_resources(self.dev)
-        except (DeviceError, _usb().USBError):
-            log.debug("close failed", exc_info=True)
+        except _usb().USBError:
+            log.debug("release on close failed", exc_info=True)
 
     # -- registers ------------------------------------------------------------------------
     def read_reg(self, reg: int, length: int) -> bytes:

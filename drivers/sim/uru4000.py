@@ -78,6 +78,8 @@ class URU4000Backend(usb.backend.IBackend):
         self.product_id = product_id
         self.encrypt = encrypt
         self.trace: list[Transfer] | None = [] if record else None
+        #: Another program (or a kernel driver) holds interface 0: claiming it fails (EBUSY).
+        self.claimed_elsewhere = False
         self.finger: np.ndarray | None = None
         self.plugged = True
         self.mode = up.MODE_INIT
@@ -227,6 +229,8 @@ class URU4000Backend(usb.backend.IBackend):
 
     def claim_interface(self, dev_handle: Any, intf: int) -> None:
         self._check()
+        if self.claimed_elsewhere:
+            raise usb.core.USBError("Resource busy", errno=errno.EBUSY, error_code=-6)
 
     def release_interface(self, dev_handle: Any, intf: int) -> None:
         return None

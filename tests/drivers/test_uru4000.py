@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from simkit import Collector
 
-from drivers import DeviceTimeout, ProtocolError
+from drivers import DeviceBusy, DeviceTimeout, ProtocolError
 from drivers import uru4000_protocol as up
 from drivers.base import Health, Notifier
 from drivers.discovery import usb_scanners
@@ -242,3 +242,13 @@ def test_a_nearly_spent_deadline_is_never_a_wait_forever_read() -> None:
     started = time.monotonic()
     assert scanner.read_irq(0.0004) is None
     assert time.monotonic() - started < 0.5
+
+
+def test_a_scanner_claimed_by_another_program_is_busy_until_it_lets_go() -> None:
+    backend = URU4000Backend()
+    backend.claimed_elsewhere = True
+    scanner = URU4000Scanner(find_scanners(backend)[0])
+    with pytest.raises(DeviceBusy, match=r"USB 001/007 is busy: another program claimed it"):
+        scanner.open()
+    backend.claimed_elsewhere = False
+    assert "DigitalPersona" in scanner.open()
