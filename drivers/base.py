@@ -111,6 +111,8 @@ class Device(abc.ABC):
 
     #: Registry name (`mrz-serial`, `zhiantec`, `uru4000`, `camera`).
     driver_name: ClassVar[str] = ""
+    #: Faults from consecutive steps, with no good step between, before the device is reopened.
+    max_faults_in_a_row: ClassVar[int] = 5
 
     def __init__(
         self,
@@ -206,16 +208,27 @@ class Device(abc.ABC):
                 self._stop.wait(delay)
                 delay = min(delay * 2, self._backoff_max)
                 continue
-            delay = self._backoff_initial
             announced_loss = False
             self._set_health(Health.CONNECTED)
             self.emit(DeviceConnected(device=self.path, detail=detail))
+            worked = False  # did one step of this connection complete?
             try:
+                faults_in_a_row = 0
                 while not self._stop.is_set():
                     try:
                         self._step()
                     except ProtocolError as exc:
                         self.fault(str(exc))
+                        faults_in_a_row += 1
+                        if faults_in_a_row >= self.max_faults_in_a_row:
+                            # Nothing but faults: the device or the link is wedged. Reopen
+                            # it (with backoff) rather than spin on the same failure.
+                            raise DeviceLost(
+                                f"{exc} ({faults_in_a_row} times in a row): reopening the device"
+                            ) from exc
+                    else:
+                        faults_in_a_row = 0
+                        worked = True
             except DeviceError as exc:
                 reason = str(exc) if isinstance(exc, DeviceLost) else f"device error: {exc}"
                 self._lost(reason)
@@ -226,6 +239,13 @@ class Device(abc.ABC):
                 announced_loss = True
             finally:
                 self._close()
+            if worked:
+                delay = self._backoff_initial  # a working connection ended: retry at once
+            else:
+                # It failed before doing anything: back off, or a device that opens but never
+                # works (or a driver bug on the first step) would be reopened in a tight loop.
+                self._stop.wait(delay)
+                delay = min(delay * 2, self._backoff_max)
         self._close()
 
     def _lost(self, reason: str) -> None:

@@ -32,9 +32,11 @@ def _desc(**fields: Any) -> SimpleNamespace:
 #: lines; noise: the whole transfer is random bytes; stall: the bulk endpoint halts (EPIPE)
 #: and stays halted until the host clears the halt; timeout: no answer to the image transfer;
 #: disconnect: the scanner is gone mid-transfer and stays unplugged until `plug()`;
-#: garbage-irq / death: the next interrupt packet is an unknown code / the fatal-error code.
+#: garbage-irq / death: the next interrupt packet is an unknown code / the fatal-error code;
+#: stall-irq: the interrupt endpoint halts on its next read, until the host clears it.
 FAULTS = (
     "truncate", "bad-header", "noise", "stall", "timeout", "disconnect", "garbage-irq", "death",
+    "stall-irq",
 )  # fmt: skip
 
 
@@ -91,6 +93,7 @@ class URU4000Backend(usb.backend.IBackend):
         self._key_index = 1
         self._seed = 0
         self._halted: set[int] = set()
+        self._wedged: set[int] = set()
         self._frozen = False
         self._noise = np.random.default_rng(7)
         self.plugged_at = self.thawed_at = time.monotonic()
@@ -132,6 +135,19 @@ class URU4000Backend(usb.backend.IBackend):
             self.mode = up.MODE_INIT
             self._irqs.clear()
             self._halted.clear()
+            self._wedged.clear()
+            self._cond.notify_all()
+
+    def wedge(self, endpoint: int) -> None:
+        """`endpoint` stalls every transfer, and clearing the halt does not help (until
+        `unwedge()` or a replug)."""
+        with self._cond:
+            self._wedged.add(endpoint)
+            self._cond.notify_all()
+
+    def unwedge(self) -> None:
+        with self._cond:
+            self._wedged.clear()
             self._cond.notify_all()
 
     def freeze(self) -> None:
@@ -324,8 +340,12 @@ class URU4000Backend(usb.backend.IBackend):
     def intr_read(self, dev_handle: Any, ep: int, intf: int, buff: Any, timeout: int) -> int:
         deadline = _deadline(timeout)
         with self._cond:
+            if self._take("stall-irq"):
+                self._halted.add(ep)
             while True:
                 self._check()
+                if ep in self._halted or ep in self._wedged:
+                    raise usb.core.USBError("Pipe error", errno=errno.EPIPE, error_code=-9)
                 code = None if self._frozen else self._next_irq()
                 if code is not None:
                     packet = code.to_bytes(2, "big") + bytes(up.IRQ_LENGTH - 2)
@@ -340,7 +360,7 @@ class URU4000Backend(usb.backend.IBackend):
     def bulk_read(self, dev_handle: Any, ep: int, intf: int, buff: Any, timeout: int) -> int:
         with self._cond:
             self._wait_answer(timeout)
-            if ep in self._halted:
+            if ep in self._halted or ep in self._wedged:
                 raise usb.core.USBError("Pipe error", errno=errno.EPIPE, error_code=-9)
             finger = self.finger
             # Outside a capture with a finger on the glass the device sends nothing (NAKs).

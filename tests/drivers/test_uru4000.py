@@ -252,3 +252,36 @@ def test_a_scanner_claimed_by_another_program_is_busy_until_it_lets_go() -> None
         scanner.open()
     backend.claimed_elsewhere = False
     assert "DigitalPersona" in scanner.open()
+
+
+def test_a_stalled_interrupt_endpoint_is_cleared_with_one_fault(collector: Collector) -> None:
+    backend = URU4000Backend()
+    device = _running(backend, collector)
+    with device:
+        collector.wait(DeviceConnected)
+        backend.inject("stall-irq")
+        event = collector.wait(DeviceFault)
+        assert "interrupt endpoint stalled (halt cleared)" in event.reason  # type: ignore[attr-defined]
+        backend.place_finger(_finger())
+        collector.wait(FingerImage)
+        assert collector.of(DeviceFault) == [] and collector.of(LostEvent) == []
+    assert "clear halt 0x81" in backend.transfers
+
+
+def test_an_endpoint_that_stays_stalled_is_reopened_with_backoff_not_spun_on(
+    collector: Collector,
+) -> None:
+    backend = URU4000Backend()
+    device = _running(backend, collector)
+    with device:
+        collector.wait(DeviceConnected)
+        backend.wedge(up.EP_INTR)
+        lost = collector.wait(LostEvent)
+        assert "5 times in a row): reopening the device" in lost.reason  # type: ignore[attr-defined]
+        time.sleep(3.0)
+        # Without the limit and the backoff this would be thousands of faults a second.
+        assert len(collector.of(DeviceFault)) <= 40
+        backend.unwedge()
+        backend.place_finger(_finger())
+        collector.wait(FingerImage, timeout=3.0)
+        assert device.health is Health.CONNECTED
