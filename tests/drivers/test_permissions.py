@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_umockdev import record_touch, write_testbed
+from replaykit import record_touch, write_testbed
 from unprivileged import interpreter, kiosk_as_nobody, run_as_nobody
 
 from drivers.mrz_serial import PRESETS
