@@ -18,7 +18,8 @@ APT_PACKAGES := \
 	tesseract-ocr \
 	fonts-ocr-b \
 	systemd \
-	nats-server
+	nats-server \
+	umockdev
 
 .PHONY: all setup system-deps venv test lint typecheck pytest demo bench clean
 

@@ -18,10 +18,14 @@ from collections.abc import Callable
 from typing import ClassVar, Protocol
 
 from drivers import DeviceError, DeviceLost, ProtocolError
-from drivers.events import DeviceConnected, DeviceFault, Event, Frame
+from drivers.events import DeviceConnected, DeviceFault, DocumentLines, Event, FingerImage, Frame
 from drivers.events import DeviceLost as DeviceLostEvent
 
 log = logging.getLogger(__name__)
+
+
+#: Events that carry a good reading; one of them ends an `error` health state.
+DATA_EVENTS = (DocumentLines, FingerImage, Frame)
 
 
 class Health(enum.Enum):
@@ -107,6 +111,8 @@ class Device(abc.ABC):
 
     #: Registry name (`mrz-serial`, `zhiantec`, `uru4000`, `camera`).
     driver_name: ClassVar[str] = ""
+    #: Faults from consecutive steps, with no good step between, before the device is reopened.
+    max_faults_in_a_row: ClassVar[int] = 5
 
     def __init__(
         self,
@@ -155,6 +161,9 @@ class Device(abc.ABC):
             self._reason = reason
 
     def emit(self, event: Event) -> None:
+        if self._health is Health.ERROR and isinstance(event, DATA_EVENTS):
+            # A good reading after a fault: the device works again.
+            self._set_health(Health.CONNECTED)
         self.notifier.dispatch(event)
 
     def fault(self, reason: str) -> None:
@@ -199,16 +208,27 @@ class Device(abc.ABC):
                 self._stop.wait(delay)
                 delay = min(delay * 2, self._backoff_max)
                 continue
-            delay = self._backoff_initial
             announced_loss = False
             self._set_health(Health.CONNECTED)
             self.emit(DeviceConnected(device=self.path, detail=detail))
+            worked = False  # did one step of this connection complete?
             try:
+                faults_in_a_row = 0
                 while not self._stop.is_set():
                     try:
                         self._step()
                     except ProtocolError as exc:
                         self.fault(str(exc))
+                        faults_in_a_row += 1
+                        if faults_in_a_row >= self.max_faults_in_a_row:
+                            # Nothing but faults: the device or the link is wedged. Reopen
+                            # it (with backoff) rather than spin on the same failure.
+                            raise DeviceLost(
+                                f"{exc} ({faults_in_a_row} times in a row): reopening the device"
+                            ) from exc
+                    else:
+                        faults_in_a_row = 0
+                        worked = True
             except DeviceError as exc:
                 reason = str(exc) if isinstance(exc, DeviceLost) else f"device error: {exc}"
                 self._lost(reason)
@@ -219,6 +239,13 @@ class Device(abc.ABC):
                 announced_loss = True
             finally:
                 self._close()
+            if worked:
+                delay = self._backoff_initial  # a working connection ended: retry at once
+            else:
+                # It failed before doing anything: back off, or a device that opens but never
+                # works (or a driver bug on the first step) would be reopened in a tight loop.
+                self._stop.wait(delay)
+                delay = min(delay * 2, self._backoff_max)
         self._close()
 
     def _lost(self, reason: str) -> None:

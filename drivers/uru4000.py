@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from drivers import (
+    DeviceBusy,
     DeviceError,
     DeviceLost,
     DeviceNotFound,
@@ -51,12 +52,27 @@ def find_scanners(backend: Any = None) -> list[Any]:
         raise DeviceError("libusb-1.0 is not installed (Debian package libusb-1.0-0)") from exc
 
 
+class EndpointStalled(ProtocolError):
+    """The device halted an endpoint (USB STALL, EPIPE): it stays halted until cleared."""
+
+
+#: What the officer does after a failed image transfer (the driver then waits for a lift).
+AGAIN = "lift the finger and place it again"
+
+#: Seconds between liveness checks while waiting: an idle scanner and a hung one look alike
+#: on the interrupt endpoint (both send nothing), so the driver reads a register now and then.
+KEEPALIVE = 1.0
+
+
 class URU4000Scanner:
     """Synchronous access to one scanner (the device thread and the CLI use it)."""
 
-    def __init__(self, device: Any, *, timeout_ms: int = 1000) -> None:
+    def __init__(
+        self, device: Any, *, timeout_ms: int = 1000, image_timeout_ms: int = 2000
+    ) -> None:
         self.dev = device
         self.timeout_ms = timeout_ms
+        self.image_timeout_ms = image_timeout_ms
         self.model = up.MODELS.get((device.idVendor, device.idProduct), "U.are.U")
         self._seed = int.from_bytes(os.urandom(4), "little")
 
@@ -68,19 +84,33 @@ class URU4000Scanner:
             raise DeviceTimeout(f"{self.model}: {what} timed out") from exc
         except core.USBError as exc:
             code = exc.errno
-            if code in (errno.ENODEV, errno.ENOENT, errno.EPIPE) or exc.backend_error_code == -4:
-                raise DeviceLost(f"{self.model} unplugged ({what}: {exc})") from exc
+            if code in (errno.ENODEV, errno.ENOENT) or exc.backend_error_code == -4:
+                raise DeviceLost(f"{self.model} unplugged (during {what})") from exc
+            if code == errno.EPIPE:
+                # A STALL: the device refused a control request or halted an endpoint. It is
+                # still there; a halted endpoint needs CLEAR_FEATURE(ENDPOINT_HALT).
+                raise EndpointStalled(f"{self.model}: {what} stalled") from exc
             if code in (errno.EACCES, errno.EPERM):
-                raise DevicePermissionDenied(permission_message(self.describe())) from exc
+                raise DevicePermissionDenied(permission_message(self.node())) from exc
             if code == errno.EBUSY:
-                raise DeviceError(f"{self.describe()} is busy: another program claimed it") from exc
+                raise DeviceBusy(
+                    f"{self.describe()} is busy: another program claimed it (stop it, e.g. the "
+                    "kiosk service)"
+                ) from exc
             raise ProtocolError(f"{self.model}: {what} failed ({exc})") from exc
 
     def describe(self) -> str:
         return f"USB {self.dev.bus:03d}/{self.dev.address:03d}"
 
+    def node(self) -> str:
+        """The usbfs node libusb opens (what udev rules and permissions apply to)."""
+        return f"/dev/bus/usb/{self.dev.bus:03d}/{self.dev.address:03d}"
+
     def open(self) -> str:
-        self._call("configure", self.dev.set_configuration)
+        # Configuring an already configured device resets it (and a replay would not expect
+        # the request), so set the configuration only when it is not yet the first one.
+        if self._configuration() != 1:
+            self._call("configure", self.dev.set_configuration)
         import usb.util
 
         self._call("claim interface", usb.util.claim_interface, self.dev, 0)
@@ -91,14 +121,28 @@ class URU4000Scanner:
         self.set_mode(up.MODE_INIT)
         return f"{self.model} ({self.describe()})"
 
-    def close(self) -> None:
+    def _configuration(self) -> int | None:
         try:
-            import usb.util
+            value: int = self._call(
+                "read configuration",
+                lambda: self.dev.get_active_configuration().bConfigurationValue,
+            )
+        except ProtocolError:
+            return None  # "Configuration not set"
+        return value
 
+    def close(self) -> None:
+        """Power the sensor down and release the handle, even when the scanner is gone."""
+        import usb.util
+
+        try:
             self.write_reg(up.REG_HWSTAT, bytes([0x80]))
+        except DeviceError:
+            log.debug("power-down on close failed", exc_info=True)
+        try:
             usb.util.dispose_resources(self.dev)
-        except (DeviceError, _usb().USBError):
-            log.debug("close failed", exc_info=True)
+        except _usb().USBError:
+            log.debug("release on close failed", exc_info=True)
 
     # -- registers ------------------------------------------------------------------------
     def read_reg(self, reg: int, length: int) -> bytes:
@@ -132,14 +176,30 @@ class URU4000Scanner:
         self.write_reg(up.REG_MODE, bytes([mode]))
 
     # -- interrupts and images ------------------------------------------------------------
+    def clear_halt(self, endpoint: int) -> None:
+        """Clear a halt (and the host's queue) on `endpoint`; failures are left to the next read."""
+        try:
+            self._call(f"clear halt 0x{endpoint:02x}", self.dev.clear_halt, endpoint)
+        except DeviceLost:
+            raise
+        except DeviceError:
+            log.debug("clear halt 0x%02x failed", endpoint, exc_info=True)
+
     def read_irq(self, timeout: float) -> int | None:
         """One interrupt code, None when nothing arrived in `timeout` seconds."""
+        # libusb reads 0 ms as "wait forever": a deadline nearly spent must not become that.
+        timeout_ms = max(1, round(timeout * 1000))
         try:
             data = self._call(
-                "interrupt read", self.dev.read, up.EP_INTR, up.IRQ_LENGTH, int(timeout * 1000)
+                "interrupt read", self.dev.read, up.EP_INTR, up.IRQ_LENGTH, timeout_ms
             )
         except DeviceTimeout:
             return None
+        except EndpointStalled:
+            self.clear_halt(up.EP_INTR)
+            raise ProtocolError(
+                f"{self.model}: interrupt endpoint stalled (halt cleared)"
+            ) from None
         if len(data) < 2:
             raise ProtocolError(f"short interrupt packet ({len(data)} bytes)")
         code: int = struct.unpack(">H", bytes(data[:2]))[0]
@@ -163,23 +223,56 @@ class URU4000Scanner:
                 raise ProtocolError(f"{self.model}: unknown interrupt code 0x{code:04x}")
 
     def capture(self) -> np.ndarray:
-        """MODE_CAPTURE, one bulk transfer, de-scramble: the 290x384 8-bit image."""
+        """MODE_CAPTURE, one bulk transfer, de-scramble: the 290x384 8-bit image.
+
+        Every way the image transfer can fail (a stall, no answer, a short or garbled
+        transfer) is a ProtocolError that says so; the bulk endpoint is cleared afterwards so
+        that neither a halt nor the rest of a late image spoils the next capture.
+        """
         self.set_mode(up.MODE_CAPTURE)
-        raw = self._call("image transfer", self.dev.read, up.EP_DATA, up.IMAGE_SIZE, 2000)
-        data = memoryview(raw).cast("B")
-        header = up.ImageHeader.parse(data[: up.HEADER_SIZE])
-        key = 0
-        if header.encrypted:
-            self.write_reg(
-                up.REG_SCRAMBLE_DATA_INDEX,
-                bytes([header.key_number]) + self._seed.to_bytes(4, "little"),
+        try:
+            raw = self._call(
+                "image transfer", self.dev.read, up.EP_DATA, up.IMAGE_SIZE, self.image_timeout_ms
             )
-            key = int.from_bytes(self.read_reg(up.REG_SCRAMBLE_DATA_KEY, 4), "little") ^ self._seed
-        return up.descramble(header, data[up.HEADER_SIZE :], key)
+        except EndpointStalled:
+            self.clear_halt(up.EP_DATA)
+            raise ProtocolError(
+                f"{self.model}: the scanner stalled the image transfer (halt cleared); {AGAIN}"
+            ) from None
+        except DeviceTimeout:
+            self.clear_halt(up.EP_DATA)
+            raise ProtocolError(
+                f"{self.model}: no answer to the image transfer within "
+                f"{self.image_timeout_ms / 1000:g} s; {AGAIN}"
+            ) from None
+        data = memoryview(raw).cast("B")
+        try:
+            header = up.ImageHeader.parse(data[: up.HEADER_SIZE])
+            key = 0
+            if header.encrypted:
+                self.write_reg(
+                    up.REG_SCRAMBLE_DATA_INDEX,
+                    bytes([header.key_number]) + self._seed.to_bytes(4, "little"),
+                )
+                key = int.from_bytes(self.read_reg(up.REG_SCRAMBLE_DATA_KEY, 4), "little")
+                key ^= self._seed
+            return up.descramble(header, data[up.HEADER_SIZE :], key)
+        except EndpointStalled as exc:
+            raise ProtocolError(f"{exc}: the scanner refused the key request; {AGAIN}") from None
+        except ProtocolError as exc:
+            self.clear_halt(up.EP_DATA)
+            raise ProtocolError(
+                f"{self.model}: bad image transfer ({len(data)} bytes): {exc}; {AGAIN}"
+            ) from None
 
     def wait_and_capture(self, timeout: float) -> np.ndarray:
         self.set_mode(up.MODE_AWAIT_FINGER_ON)
-        self.wait_irq({up.IRQ_FINGER_ON}, timeout)
+        try:
+            self.wait_irq({up.IRQ_FINGER_ON}, timeout)
+        except DeviceTimeout:
+            raise DeviceTimeout(
+                f"{self.model}: no finger on the scanner within {timeout:g} s"
+            ) from None
         return self.capture()
 
 
@@ -204,6 +297,7 @@ class URU4000Device(Device):
         self.scanner: URU4000Scanner | None = None
         self._awaiting = up.MODE_AWAIT_FINGER_ON
         self._mode_set = False
+        self._last_answer = 0.0
 
     def _open(self) -> str:
         matches = [
@@ -217,10 +311,14 @@ class URU4000Device(Device):
         self.scanner = URU4000Scanner(matches[0])
         self._awaiting = up.MODE_AWAIT_FINGER_ON
         self._mode_set = False
+        self._last_answer = time.monotonic()
         try:
             return self.scanner.open()
-        except DeviceTimeout as exc:
-            raise DeviceLost(str(exc)) from exc
+        except DeviceError as exc:
+            self._close()  # release the half-opened handle before the next attempt
+            if isinstance(exc, DeviceTimeout):
+                raise DeviceLost(f"{exc}: the scanner does not answer (replug it?)") from exc
+            raise
 
     def _close(self) -> None:
         if self.scanner is not None:
@@ -228,24 +326,30 @@ class URU4000Device(Device):
             self.scanner = None
 
     def _step(self) -> None:
+        try:
+            self._poll()
+        except DeviceTimeout as exc:  # a control request went unanswered: reinitialise
+            raise DeviceLost(f"{exc}: the scanner stopped answering") from exc
+
+    def _poll(self) -> None:
         scanner = self.scanner
         if scanner is None:
             raise DeviceLost("scanner not open")
+        if time.monotonic() - self._last_answer >= KEEPALIVE:
+            scanner.read_reg(up.REG_HWSTAT, 1)
+            self._last_answer = time.monotonic()
         if not self._mode_set:
             scanner.set_mode(self._awaiting)
             self._mode_set = True
         code = scanner.read_irq(0.2)
         if code is None:
             return
+        self._last_answer = time.monotonic()
         if code == up.IRQ_FINGER_ON and self._awaiting == up.MODE_AWAIT_FINGER_ON:
             self.emit(FingerPresence(device=self.path, present=True))
             self._awaiting = up.MODE_AWAIT_FINGER_OFF
             self._mode_set = False
-            try:
-                image = scanner.capture()
-            except DeviceTimeout as exc:
-                raise ProtocolError(f"image transfer stalled: {exc}") from exc
-            self.emit(FingerImage(device=self.path, image=image))
+            self.emit(FingerImage(device=self.path, image=scanner.capture()))
         elif code == up.IRQ_FINGER_OFF and self._awaiting == up.MODE_AWAIT_FINGER_OFF:
             self.emit(FingerPresence(device=self.path, present=False))
             self._awaiting = up.MODE_AWAIT_FINGER_ON

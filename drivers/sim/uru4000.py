@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import array
 import errno
+import struct
 import threading
 import time
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
@@ -25,16 +27,61 @@ def _desc(**fields: Any) -> SimpleNamespace:
     return SimpleNamespace(**fields)
 
 
-FAULTS = ("truncate", "bad-header", "stall", "garbage-irq", "death", "disconnect", "noise")
+#: One-shot faults for `inject`; each hits the next image transfer unless noted.
+#: truncate: a short transfer (a third of the image); bad-header: a header claiming too many
+#: lines; noise: the whole transfer is random bytes; stall: the bulk endpoint halts (EPIPE)
+#: and stays halted until the host clears the halt; timeout: no answer to the image transfer;
+#: disconnect: the scanner is gone mid-transfer and stays unplugged until `plug()`;
+#: garbage-irq / death: the next interrupt packet is an unknown code / the fatal-error code;
+#: stall-irq: the interrupt endpoint halts on its next read, until the host clears it.
+FAULTS = (
+    "truncate", "bad-header", "noise", "stall", "timeout", "disconnect", "garbage-irq", "death",
+    "stall-irq",
+)  # fmt: skip
+
+
+def _deadline(timeout_ms: int) -> float:
+    """When a transfer with this timeout gives up. libusb takes 0 as "wait forever", which a
+    driver must never ask for; the emulator refuses it so that such a bug fails loudly."""
+    if timeout_ms <= 0:
+        raise ValueError(f"transfer timeout {timeout_ms} ms: libusb would wait forever")
+    return time.monotonic() + timeout_ms / 1000
+
+
+def _timeout() -> usb.core.USBTimeoutError:
+    return usb.core.USBTimeoutError("Operation timed out", errno=errno.ETIMEDOUT, error_code=-7)
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """One completed transfer, as a USB monitor would see it (for `drivers.sim.usbmon`)."""
+
+    kind: str  # control | interrupt | bulk
+    endpoint: int  # with the direction bit; control: 0x00 or 0x80 from bmRequestType
+    setup: bytes  # the 8-byte SETUP packet of a control transfer, else b""
+    requested: int  # bytes the host asked for (IN) or sent (OUT)
+    data: bytes  # what went over the wire: the answer (IN) or the host's data (OUT)
+    #: 0; or the URB's -errno (-EPIPE: a stall, -ENODEV: the device went away); or None when
+    #: the device never answered (the host gave up: a timeout).
+    status: int | None = 0
 
 
 class URU4000Backend(usb.backend.IBackend):
-    """One emulated scanner on bus 1, address 7."""
+    """One emulated scanner on bus 1, address 7.
 
-    def __init__(self, product_id: int = 0x000A, *, encrypt: bool = True) -> None:
+    With `record=True` every completed transfer is kept in `trace` (`Transfer`s), from which
+    `drivers.sim.usbmon` writes a usbmon capture that umockdev can replay to another process.
+    """
+
+    def __init__(
+        self, product_id: int = 0x000A, *, encrypt: bool = True, record: bool = False
+    ) -> None:
         super().__init__()
         self.product_id = product_id
         self.encrypt = encrypt
+        self.trace: list[Transfer] | None = [] if record else None
+        #: Another program (or a kernel driver) holds interface 0: claiming it fails (EBUSY).
+        self.claimed_elsewhere = False
         self.finger: np.ndarray | None = None
         self.plugged = True
         self.mode = up.MODE_INIT
@@ -45,6 +92,11 @@ class URU4000Backend(usb.backend.IBackend):
         self._keys = {1: 0x1F2E3D4C, 2: 0x600DCAFE}
         self._key_index = 1
         self._seed = 0
+        self._halted: set[int] = set()
+        self._wedged: set[int] = set()
+        self._frozen = False
+        self._noise = np.random.default_rng(7)
+        self.plugged_at = self.thawed_at = time.monotonic()
         self._cond = threading.Condition()
 
     # -- what the caller controls ---------------------------------------------------------
@@ -78,10 +130,48 @@ class URU4000Backend(usb.backend.IBackend):
     def plug(self) -> None:
         with self._cond:
             self.plugged = True
+            self.plugged_at = time.monotonic()
             self.hwstat = 0x84
             self.mode = up.MODE_INIT
             self._irqs.clear()
+            self._halted.clear()
+            self._wedged.clear()
             self._cond.notify_all()
+
+    def wedge(self, endpoint: int) -> None:
+        """`endpoint` stalls every transfer, and clearing the halt does not help (until
+        `unwedge()` or a replug)."""
+        with self._cond:
+            self._wedged.add(endpoint)
+            self._cond.notify_all()
+
+    def unwedge(self) -> None:
+        with self._cond:
+            self._wedged.clear()
+            self._cond.notify_all()
+
+    def freeze(self) -> None:
+        """The firmware stops answering: every transfer times out until `thaw()`."""
+        with self._cond:
+            self._frozen = True
+            self._cond.notify_all()
+
+    def thaw(self) -> None:
+        """Answer again; transfers still waiting complete (`thawed_at` marks the moment)."""
+        with self._cond:
+            self._frozen = False
+            self.thawed_at = time.monotonic()
+            self._cond.notify_all()
+
+    def _wait_answer(self, timeout: int) -> None:
+        """Under the lock: while frozen, wait (at most `timeout` ms) for a thaw."""
+        deadline = _deadline(timeout)
+        while self._frozen:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _timeout()
+            self._cond.wait(left)
+        self._check()
 
     def _take(self, fault: str) -> bool:
         if fault in self._faults:
@@ -111,7 +201,7 @@ class URU4000Backend(usb.backend.IBackend):
         if config != 0:
             raise IndexError("no such configuration")
         return _desc(
-            bLength=9, bDescriptorType=2, wTotalLength=39, bNumInterfaces=1,
+            bLength=9, bDescriptorType=2, wTotalLength=32, bNumInterfaces=1,
             bConfigurationValue=1, iConfiguration=0, bmAttributes=0xA0, bMaxPower=50,
         )  # fmt: skip
 
@@ -155,6 +245,8 @@ class URU4000Backend(usb.backend.IBackend):
 
     def claim_interface(self, dev_handle: Any, intf: int) -> None:
         self._check()
+        if self.claimed_elsewhere:
+            raise usb.core.USBError("Resource busy", errno=errno.EBUSY, error_code=-6)
 
     def release_interface(self, dev_handle: Any, intf: int) -> None:
         return None
@@ -163,7 +255,10 @@ class URU4000Backend(usb.backend.IBackend):
         return False
 
     def clear_halt(self, dev_handle: Any, ep: int) -> None:
-        self._check()
+        with self._cond:
+            self._check()
+            self._halted.discard(ep)
+            self.transfers.append(f"clear halt 0x{ep:02x}")
 
     def reset_device(self, dev_handle: Any) -> None:
         self._check()
@@ -180,17 +275,32 @@ class URU4000Backend(usb.backend.IBackend):
         timeout: int,
     ) -> int:
         with self._cond:
-            self._check()
+            self._wait_answer(timeout)
             if bRequest != up.USB_RQ:
                 raise usb.core.USBError("Pipe error", errno=errno.EPIPE, error_code=-9)
+            setup = struct.pack("<BBHHH", bmRequestType, bRequest, wValue, wIndex, len(data))
             if bmRequestType == up.CTRL_IN:
                 self.transfers.append(f"read 0x{wValue:02x}")
                 value = self._read_reg(wValue, len(data))
                 data[: len(value)] = array.array("B", value)
+                self._record("control", 0x80, setup, len(data), value)
                 return len(value)
             self.transfers.append(f"write 0x{wValue:02x}")
             self._write_reg(wValue, bytes(data))
+            self._record("control", 0x00, setup, len(data), bytes(data))
             return len(data)
+
+    def _record(
+        self,
+        kind: str,
+        endpoint: int,
+        setup: bytes,
+        requested: int,
+        data: bytes,
+        status: int | None = 0,
+    ) -> None:
+        if self.trace is not None:
+            self.trace.append(Transfer(kind, endpoint, setup, requested, data, status))
 
     def _read_reg(self, reg: int, length: int) -> bytes:
         if reg == up.REG_HWSTAT:
@@ -228,48 +338,64 @@ class URU4000Backend(usb.backend.IBackend):
         return None
 
     def intr_read(self, dev_handle: Any, ep: int, intf: int, buff: Any, timeout: int) -> int:
-        deadline = time.monotonic() + (timeout or 5000) / 1000
+        deadline = _deadline(timeout)
         with self._cond:
+            if self._take("stall-irq"):
+                self._halted.add(ep)
             while True:
                 self._check()
-                code = self._next_irq()
+                if ep in self._halted or ep in self._wedged:
+                    raise usb.core.USBError("Pipe error", errno=errno.EPIPE, error_code=-9)
+                code = None if self._frozen else self._next_irq()
                 if code is not None:
                     packet = code.to_bytes(2, "big") + bytes(up.IRQ_LENGTH - 2)
                     buff[: len(packet)] = array.array("B", packet)
+                    self._record("interrupt", ep, b"", len(buff), packet)
                     return len(packet)
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise usb.core.USBTimeoutError("Operation timed out", errno=110, error_code=-7)
+                    raise _timeout()
                 self._cond.wait(left)
 
     def bulk_read(self, dev_handle: Any, ep: int, intf: int, buff: Any, timeout: int) -> int:
         with self._cond:
-            self._check()
+            self._wait_answer(timeout)
+            if ep in self._halted or ep in self._wedged:
+                raise usb.core.USBError("Pipe error", errno=errno.EPIPE, error_code=-9)
             finger = self.finger
-            if ep != up.EP_DATA or self.mode != up.MODE_CAPTURE or finger is None:
-                stall = True
-            else:
-                stall = self._take("stall")
-            if self._take("disconnect"):
-                self.plugged = False
-                threading.Timer(0.3, self.plug).start()
-                raise usb.core.USBError("No such device", errno=errno.ENODEV, error_code=-4)
+            # Outside a capture with a finger on the glass the device sends nothing (NAKs).
+            silent = ep != up.EP_DATA or self.mode != up.MODE_CAPTURE or finger is None
+            if not silent:
+                if self._take("stall"):
+                    self._halted.add(ep)
+                    self.transfers.append(f"stall 0x{ep:02x}")
+                    self._record("bulk", ep, b"", len(buff), b"", -errno.EPIPE)
+                    raise usb.core.USBError("Pipe error", errno=errno.EPIPE, error_code=-9)
+                if self._take("disconnect"):
+                    self.plugged = False
+                    self.transfers.append("disconnect")
+                    self._record("bulk", ep, b"", len(buff), b"", -errno.ENODEV)
+                    raise usb.core.USBError("No such device", errno=errno.ENODEV, error_code=-4)
+                silent = self._take("timeout")
+            if silent:
+                # Nothing comes; a thaw or unplug does not make data appear either.
+                self._record("bulk", ep, b"", len(buff), b"", None)
+                deadline = _deadline(timeout)
+                while (left := deadline - time.monotonic()) > 0:
+                    self._cond.wait(left)
+                    self._check()
+                raise _timeout()
+            assert finger is not None
             truncate = self._take("truncate")
             bad_header = self._take("bad-header")
-            noise = self._take("noise")
-        if stall or finger is None:
-            time.sleep((timeout or 5000) / 1000)
-            raise usb.core.USBTimeoutError("Operation timed out", errno=110, error_code=-7)
-        image = self._encode(finger, bad_header)
-        if noise:
-            header, body = image[: up.HEADER_SIZE], bytearray(image[up.HEADER_SIZE :])
-            body[1000:1200] = bytes(200)
-            image = header + bytes(body)
+            noise = self._noise.bytes(up.IMAGE_SIZE) if self._take("noise") else None
+        image = noise if noise is not None else self._encode(finger, bad_header)
         if truncate:
             image = image[: len(image) // 3]
         count = min(len(buff), len(image))
         buff[:count] = array.array("B", image[:count])
         self.transfers.append(f"bulk {count}")
+        self._record("bulk", ep, b"", len(buff), image[:count])
         return count
 
     def _encode(self, finger: np.ndarray, bad_header: bool) -> bytes:
