@@ -104,6 +104,9 @@ def read_image(
                     result: MRZResult | None = parse(lines, candidates=_candidates(pred, oriented))
                 except MRZError:
                     result = None
+                if result is not None and result.valid and oriented.doubt:
+                    result.valid = False
+                    result.warnings.append(ParseWarning("ocr", oriented.doubt))
                 score = _score(result, pred)
                 if best is None or score > best[0]:
                     best = (score, oriented, pred, result)
