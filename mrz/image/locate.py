@@ -10,6 +10,7 @@ rotation, perspective and scale at once. Cells are cut from the full-resolution 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -23,6 +24,8 @@ PITCH = 16  # canonical cell width in pixels
 CELL_H = 24  # canonical cell height in pixels
 LOCATE_SIZE = 1024  # the longer side of the image the locator works on
 _WIDTHS = {3: (30,), 2: (36, 44)}
+# The first character's centre lies this many pitches inside a located line's left end.
+_LEFT_INSET = 0.45
 
 
 @dataclass
@@ -64,8 +67,11 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 
 def _line_blobs(small: np.ndarray) -> list[_Line]:
     """Long text lines in the downscaled image, as rotated rectangles."""
+    # A light blur first: sensor noise on small print otherwise passes the threshold as
+    # speckle that glues everything into one blob.
+    smooth = cv2.GaussianBlur(small, (0, 0), 1.0)
     dark = cv2.morphologyEx(
-        small, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15))
+        smooth, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15))
     )
     _, mask = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     mask = cv2.morphologyEx(
@@ -74,17 +80,57 @@ def _line_blobs(small: np.ndarray) -> list[_Line]:
     mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     size = max(small.shape)
-    lines = []
+    pieces = []
     for contour in contours:
-        (cx, cy), (w, h), angle = cv2.minAreaRect(contour)
-        if w < h:
-            w, h, angle = h, w, angle + 90.0
-        if w < size * 0.15 or h < 4 or w / h < 8:
-            continue
-        rad = np.deg2rad(angle)
-        rad = (rad + np.pi / 2) % np.pi - np.pi / 2
-        box = cv2.boxPoints(((cx, cy), (w, h), np.rad2deg(rad)))
-        lines.append(_Line(box, np.array([cx, cy]), float(rad), float(w), float(h)))
+        line = _as_line(cv2.minAreaRect(contour))
+        if (
+            line.length >= size * 0.03
+            and line.thickness >= 4
+            and line.length / line.thickness >= 2.5
+        ):
+            pieces.append(line)
+    return [
+        line
+        for line in _merge_collinear(pieces)
+        if line.length >= size * 0.15 and line.length / line.thickness >= 8
+    ]
+
+
+def _as_line(rect: tuple[Sequence[float], Sequence[float], float]) -> _Line:
+    (cx, cy), (w, h), angle = rect
+    if w < h:
+        w, h, angle = h, w, angle + 90.0
+    rad = np.deg2rad(angle)
+    rad = (rad + np.pi / 2) % np.pi - np.pi / 2
+    box = cv2.boxPoints(((cx, cy), (w, h), np.rad2deg(rad)))
+    return _Line(box, np.array([cx, cy]), float(rad), float(w), float(h))
+
+
+def _merge_collinear(lines: list[_Line]) -> list[_Line]:
+    """Join pieces of one text line that a glare spot or a gap cut apart."""
+    lines = sorted(lines, key=lambda line: -line.length)
+    merged = True
+    while merged:
+        merged = False
+        for a in range(len(lines)):
+            long = lines[a]
+            direction = np.array([np.cos(long.angle), np.sin(long.angle)])
+            normal = np.array([-direction[1], direction[0]])
+            for b in range(a + 1, len(lines)):
+                short = lines[b]
+                d_angle = abs((short.angle - long.angle + np.pi / 2) % np.pi - np.pi / 2)
+                offset = short.centre - long.centre
+                across = abs(float(offset @ normal))
+                gap = abs(float(offset @ direction)) - (long.length + short.length) / 2
+                thick = max(long.thickness, short.thickness)
+                if d_angle < 0.1 and across < 0.4 * thick and gap < 3 * thick:
+                    points = np.concatenate([long.box, short.box]).astype(np.float32)
+                    lines[a] = _as_line(cv2.minAreaRect(points))
+                    del lines[b]
+                    merged = True
+                    break
+            if merged:
+                break
     return lines
 
 
@@ -207,7 +253,10 @@ def _columns(row: np.ndarray, pitch: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fit_grid(
-    indexed: list[tuple[np.ndarray, np.ndarray]], columns: int, spacing: float
+    indexed: list[tuple[np.ndarray, np.ndarray]],
+    columns: int,
+    spacing: float,
+    line_lefts: list[float] | None = None,
 ) -> np.ndarray | None:
     """Homography from strip coordinates onto the cell grid, through every character blob.
 
@@ -222,7 +271,10 @@ def _fit_grid(
     for j, (row, cols) in enumerate(indexed):
         span = int(cols[-1]) + 1
         offset = 0
-        if span < columns and len(lefts):
+        if span < columns and line_lefts is not None:
+            pitch = float(np.median(np.diff(row[:, 0]) / np.diff(cols)))
+            offset = round((row[0, 0] - line_lefts[j]) / pitch)
+        elif span < columns and len(lefts):
             y = float(np.median(row[:, 1]))
             if len(lefts) > 1:
                 x0 = float(np.polyval(np.polyfit(lefts[:, 1], lefts[:, 0], 1), y))
@@ -301,16 +353,28 @@ def _rectify(gray: np.ndarray, group: list[_Line], scale: float) -> list[Grid]:
         log.debug("a line of the candidate has fewer than 8 characters")
         return []
     pitch = float(np.median(np.concatenate([np.diff(r[:, 0]) for r in rows])))
-    indexed = [_columns(row, pitch) for row in rows]
-    spans = [int(cols[-1]) + 1 for _, cols in indexed]
-    est = float(np.median(spans))
-    columns = min(_WIDTHS.get(count, ()), key=lambda n: abs(n - est), default=0)
-    if not columns or abs(columns - est) > 0.12 * columns:
-        log.debug("line group of %d lines with ~%.1f characters is no MRZ", count, est)
+    if pitch < 2:
         return []
+    indexed = [_columns(row, pitch) for row in rows]
+    # Where the located lines begin and end in the strip: they still span the whole MRZ
+    # when glare has erased characters the blobs miss.
+    ends = sorted(
+        (float(np.median(b[:, 1])), float(b[:, 0].min()), float(b[:, 0].max()))
+        for b in (cv2.transform((line.box / scale)[None], matrix)[0] for line in group)
+    )
+    est = float(np.median([int(cols[-1]) + 1 for _, cols in indexed]))
+    columns = min(_WIDTHS.get(count, ()), key=lambda n: abs(n - est), default=0)
+    lefts = None
+    if not columns or abs(columns - est) > 0.12 * columns:
+        est = float(np.median([(right - left) / pitch for _, left, right in ends]))
+        columns = min(_WIDTHS.get(count, ()), key=lambda n: abs(n - est), default=0)
+        log.debug("line group of %d lines with ~%.1f characters by its length", count, est)
+        if not columns or abs(columns - est) > 0.06 * columns:
+            return []
+        lefts = [left + _LEFT_INSET * pitch for _, left, _ in ends]
     line_gap = float(np.median(np.diff([float(np.median(r[:, 1])) for r in rows])))
     spacing = PITCH * line_gap / pitch
-    homography = _fit_grid(indexed, columns, spacing)
+    homography = _fit_grid(indexed, columns, spacing, lefts)
     if homography is None:
         return []
     total = homography @ np.vstack([matrix, [0, 0, 1]])
