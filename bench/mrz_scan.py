@@ -5,6 +5,7 @@ and reported valid), valid-but-wrong reads (must be 0 for ours), no-MRZ answers,
 95th-percentile time per image; then the accuracy per damage kind. Usage:
 
     python bench/mrz_scan.py [--images 500] [--seed 424242] [--baseline-images N]
+                             [--small-images N]
 
 PassportEye is slow (seconds per image), so `--baseline-images` lets it run on the first N
 images only; its figures then cover those N, and ours are also shown for the same N.
@@ -72,6 +73,12 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=500)
     parser.add_argument("--seed", type=int, default=424242)
     parser.add_argument("--baseline-images", type=int, default=100)
+    parser.add_argument(
+        "--small-images",
+        type=int,
+        default=200,
+        help="a harder extra set, ours only: all print 14-20 px high, mostly blurred",
+    )
     args = parser.parse_args()
     ours, ours_sub, theirs = Tally(), Tally(), Tally()
     per_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -105,6 +112,14 @@ def main() -> None:
     print("ours, exact reads per damage kind (an image may have several):")
     for kind, (good, total) in sorted(per_kind.items()):
         print(f"  {kind:<14} {good:>4}/{total:<4} {100 * good / total:6.1f}%")
+    if args.small_images:
+        small = Tally()
+        for sample in synthetic.iter_small_print(args.small_images, args.seed + 1):
+            small.add(read_image(sample.image), sample.lines)
+        print(f"harder set, ours only: small blurred print, seed {args.seed + 1}")
+        print(HEADER)
+        print(small.row("ours"))
+        print(small.misses("ours"))
 
 
 if __name__ == "__main__":

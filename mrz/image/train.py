@@ -15,8 +15,7 @@ import logging
 import random
 import time
 import warnings
-from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from collections.abc import Iterable
 from pathlib import Path
 
 import cv2
@@ -27,18 +26,6 @@ from mrz.image.classifier import ALPHABET, MODEL_PATH, Classifier, features
 from mrz.image.locate import locate, rotate_grid
 
 log = logging.getLogger(__name__)
-
-
-def hard_dataset(count: int, seed: int) -> Iterator[synthetic.Sample]:
-    """Seeded samples in small print, mostly blurred, with the ordinary mix of other damage."""
-    rng = random.Random(seed)
-    for _ in range(count):
-        on = tuple(k for k in synthetic.KINDS if rng.random() < 0.5)
-        lines = synthetic.random_mrz(rng)
-        d = synthetic.Degradation.random(rng, on)
-        blur = rng.uniform(0.8, 1.7) if rng.random() < 0.7 else d.blur
-        d = replace(d, char_height=rng.uniform(14, 20), blur=blur)
-        yield synthetic.render(lines, d, rng)
 
 
 def collect(samples: Iterable[synthetic.Sample]) -> tuple[np.ndarray, np.ndarray]:
@@ -102,7 +89,7 @@ def train(
 
     t0 = time.perf_counter()
     x1, y1 = collect(synthetic.iter_dataset(count, seed))
-    x2, y2 = collect(hard_dataset(hard, seed + 1))
+    x2, y2 = collect(synthetic.iter_small_print(hard, seed + 1))
     rng = random.Random(seed)
     cells, labels = balance(np.concatenate([x1, x2]), np.concatenate([y1, y2]), 3000, rng)
     cells = np.concatenate([cells, jitter(cells, rng)])
@@ -121,7 +108,7 @@ def train(
     scores = {}
     for name, samples in (
         ("ordinary", synthetic.iter_dataset(max(20, count // 5), seed + 2)),
-        ("small print", hard_dataset(max(20, hard // 5), seed + 3)),
+        ("small print", synthetic.iter_small_print(max(20, hard // 5), seed + 3)),
     ):
         test_cells, test_labels = collect(samples)
         pred = model.probabilities(test_cells).argmax(axis=1)

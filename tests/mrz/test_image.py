@@ -254,3 +254,11 @@ def test_a_check_digit_cannot_vouch_for_a_neutral_pair() -> None:
     result = mrz.parse(VISA)
     _gate(result, pred, 2, 44)
     assert result.valid
+
+
+def test_small_print_set_is_seeded_and_small() -> None:
+    a = list(synthetic.iter_small_print(3, seed=5))
+    b = list(synthetic.iter_small_print(3, seed=5))
+    assert all(np.array_equal(x.image, y.image) for x, y in zip(a, b, strict=True))
+    assert all(14 <= s.degradation.char_height <= 20 for s in a)
+    assert all(mrz.parse(s.lines, strict=True).valid for s in a)
