@@ -262,3 +262,11 @@ def test_small_print_set_is_seeded_and_small() -> None:
     assert all(np.array_equal(x.image, y.image) for x, y in zip(a, b, strict=True))
     assert all(14 <= s.degradation.char_height <= 20 for s in a)
     assert all(mrz.parse(s.lines, strict=True).valid for s in a)
+
+
+@pytest.mark.parametrize("seed", [42, 48, 56, 57])
+def test_a_page_of_ocr_b_print_is_no_mrz(seed: int) -> None:
+    # Long lines of OCR-B words group like an MRZ and parse as one (with every check
+    # failing); they must still come back as "no MRZ", not as a found but invalid MRZ.
+    read = read_image(synthetic.blank(seed, 1200, 900))
+    assert not read.found and read.result is None
