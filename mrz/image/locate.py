@@ -262,8 +262,10 @@ def _fit_grid(
 
     MRZ lines begin and end in the same columns. A line whose blobs span fewer columns than
     the format (its first or last characters faded under glare) is placed by the lines that
-    span them all; then every full-height blob (letters and digits, not the lower `<`) is a
-    point of a robust fit, which also follows perspective better than the line ends alone.
+    span them all, or, when the width came from the located lines' length, by `line_lefts`
+    (where column 0 of each line lies by its located left end); then every full-height blob
+    (letters and digits, not the lower `<`) is a point of a robust fit, which also follows
+    perspective better than the line ends alone.
     """
     full = [(row, cols) for row, cols in indexed if cols[-1] + 1 == columns]
     lefts = np.array([[row[0, 0], np.median(row[:, 1])] for row, _ in full]).reshape(-1, 2)
