@@ -10,6 +10,7 @@ rotation, perspective and scale at once. Cells are cut from the full-resolution 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -23,6 +24,8 @@ PITCH = 16  # canonical cell width in pixels
 CELL_H = 24  # canonical cell height in pixels
 LOCATE_SIZE = 1024  # the longer side of the image the locator works on
 _WIDTHS = {3: (30,), 2: (36, 44)}
+# The first character's centre lies this many pitches inside a located line's left end.
+_LEFT_INSET = 0.45
 
 
 @dataclass
@@ -33,6 +36,9 @@ class Grid:
     lines: int
     columns: int
     quad: np.ndarray  # 4x2 float32 corners in the input image (TL, TR, BR, BL of the text)
+    # Why the width cannot be trusted (print fading out at the right end of a 36-column
+    # read, where a 44-column MRZ's last fillers may be lost), or "" when it can.
+    doubt: str = ""
 
 
 @dataclass
@@ -61,8 +67,11 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 
 def _line_blobs(small: np.ndarray) -> list[_Line]:
     """Long text lines in the downscaled image, as rotated rectangles."""
+    # A light blur first: sensor noise on small print otherwise passes the threshold as
+    # speckle that glues everything into one blob.
+    smooth = cv2.GaussianBlur(small, (0, 0), 1.0)
     dark = cv2.morphologyEx(
-        small, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15))
+        smooth, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15))
     )
     _, mask = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     mask = cv2.morphologyEx(
@@ -71,17 +80,57 @@ def _line_blobs(small: np.ndarray) -> list[_Line]:
     mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     size = max(small.shape)
-    lines = []
+    pieces = []
     for contour in contours:
-        (cx, cy), (w, h), angle = cv2.minAreaRect(contour)
-        if w < h:
-            w, h, angle = h, w, angle + 90.0
-        if w < size * 0.15 or h < 4 or w / h < 8:
-            continue
-        rad = np.deg2rad(angle)
-        rad = (rad + np.pi / 2) % np.pi - np.pi / 2
-        box = cv2.boxPoints(((cx, cy), (w, h), np.rad2deg(rad)))
-        lines.append(_Line(box, np.array([cx, cy]), float(rad), float(w), float(h)))
+        line = _as_line(cv2.minAreaRect(contour))
+        if (
+            line.length >= size * 0.03
+            and line.thickness >= 4
+            and line.length / line.thickness >= 2.5
+        ):
+            pieces.append(line)
+    return [
+        line
+        for line in _merge_collinear(pieces)
+        if line.length >= size * 0.15 and line.length / line.thickness >= 8
+    ]
+
+
+def _as_line(rect: tuple[Sequence[float], Sequence[float], float]) -> _Line:
+    (cx, cy), (w, h), angle = rect
+    if w < h:
+        w, h, angle = h, w, angle + 90.0
+    rad = np.deg2rad(angle)
+    rad = (rad + np.pi / 2) % np.pi - np.pi / 2
+    box = cv2.boxPoints(((cx, cy), (w, h), np.rad2deg(rad)))
+    return _Line(box, np.array([cx, cy]), float(rad), float(w), float(h))
+
+
+def _merge_collinear(lines: list[_Line]) -> list[_Line]:
+    """Join pieces of one text line that a glare spot or a gap cut apart."""
+    lines = sorted(lines, key=lambda line: -line.length)
+    merged = True
+    while merged:
+        merged = False
+        for a in range(len(lines)):
+            long = lines[a]
+            direction = np.array([np.cos(long.angle), np.sin(long.angle)])
+            normal = np.array([-direction[1], direction[0]])
+            for b in range(a + 1, len(lines)):
+                short = lines[b]
+                d_angle = abs((short.angle - long.angle + np.pi / 2) % np.pi - np.pi / 2)
+                offset = short.centre - long.centre
+                across = abs(float(offset @ normal))
+                gap = abs(float(offset @ direction)) - (long.length + short.length) / 2
+                thick = max(long.thickness, short.thickness)
+                if d_angle < 0.1 and across < 0.4 * thick and gap < 3 * thick:
+                    points = np.concatenate([long.box, short.box]).astype(np.float32)
+                    lines[a] = _as_line(cv2.minAreaRect(points))
+                    del lines[b]
+                    merged = True
+                    break
+            if merged:
+                break
     return lines
 
 
@@ -116,15 +165,20 @@ def _groups(lines: list[_Line]) -> list[list[_Line]]:
     return groups
 
 
-def _components(binary: np.ndarray, char_h: float) -> np.ndarray:
-    """Character-sized blobs as rows (x centre, y centre, width, height)."""
+def _components(binary: np.ndarray, dark: np.ndarray, char_h: float) -> np.ndarray:
+    """Character-sized blobs as rows (x centre, y centre, width, height, contrast).
+
+    Contrast is the blob's strongest black-hat response: how much darker than its
+    surroundings the print is (it fades towards a glare spot).
+    """
     count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     rows = []
     for i in range(1, count):
         x, y, w, h, area = stats[i]
         if 0.25 * char_h <= h <= 1.6 * char_h and w <= 1.5 * char_h and area >= 4:
-            rows.append((x + w / 2, y + h / 2, w, h))
-    return np.array(rows, np.float64).reshape(-1, 4)
+            contrast = float(dark[y : y + h, x : x + w].max())
+            rows.append((x + w / 2, y + h / 2, w, h, contrast))
+    return np.array(rows, np.float64).reshape(-1, 5)
 
 
 def _assign_rows(
@@ -177,6 +231,74 @@ def _trim(row: np.ndarray, pitch_guess: float) -> np.ndarray:
     return row[best[0] : best[1]]
 
 
+def _columns(row: np.ndarray, pitch: float) -> tuple[np.ndarray, np.ndarray]:
+    """The row's blobs, one per character, and their column counted from the first blob.
+
+    Steps between neighbours are rounded to whole pitches measured locally, so a run of
+    characters lost under glare still leaves the columns after it right; a character broken
+    into two blobs keeps only its first.
+    """
+    xs = row[:, 0]
+    diffs = np.diff(xs)
+    steps = diffs[(diffs > 0.7 * pitch) & (diffs < 1.3 * pitch)]
+    local = float(np.median(steps)) if len(steps) else pitch
+    keep, cols = [0], [0]
+    for k in range(1, len(row)):
+        step = round(float(xs[k] - xs[keep[-1]]) / local)
+        if step <= 0:
+            continue
+        keep.append(k)
+        cols.append(cols[-1] + step)
+    return row[keep], np.array(cols)
+
+
+def _fit_grid(
+    indexed: list[tuple[np.ndarray, np.ndarray]],
+    columns: int,
+    spacing: float,
+    line_lefts: list[float] | None = None,
+) -> np.ndarray | None:
+    """Homography from strip coordinates onto the cell grid, through every character blob.
+
+    MRZ lines begin and end in the same columns. A line whose blobs span fewer columns than
+    the format (its first or last characters faded under glare) is placed by the lines that
+    span them all, or, when the width came from the located lines' length, by `line_lefts`
+    (where column 0 of each line lies by its located left end); then every full-height blob
+    (letters and digits, not the lower `<`) is a point of a robust fit, which also follows
+    perspective better than the line ends alone.
+    """
+    full = [(row, cols) for row, cols in indexed if cols[-1] + 1 == columns]
+    lefts = np.array([[row[0, 0], np.median(row[:, 1])] for row, _ in full]).reshape(-1, 2)
+    src, dst = [], []
+    for j, (row, cols) in enumerate(indexed):
+        span = int(cols[-1]) + 1
+        offset = 0
+        if span < columns and line_lefts is not None:
+            pitch = float(np.median(np.diff(row[:, 0]) / np.diff(cols)))
+            offset = round((row[0, 0] - line_lefts[j]) / pitch)
+        elif span < columns and len(lefts):
+            y = float(np.median(row[:, 1]))
+            if len(lefts) > 1:
+                x0 = float(np.polyval(np.polyfit(lefts[:, 1], lefts[:, 0], 1), y))
+            else:
+                x0 = float(lefts[0, 0])
+            pitch = (row[-1, 0] - row[0, 0]) / max(1, span - 1)
+            offset = round((row[0, 0] - x0) / pitch)
+        offset = min(max(offset, 0), max(0, columns - span))
+        cap = float(np.percentile(row[:, 3], 80))
+        tall = row[:, 3] >= 0.8 * cap
+        for (x, yc), col in zip(row[tall, :2], cols[tall], strict=True):
+            if 0 <= col + offset < columns:
+                src.append((x, yc))
+                dst.append((PITCH / 2 + (col + offset) * PITCH, CELL_H / 2 + j * spacing))
+    if len(src) < 8:
+        return None
+    homography, _ = cv2.findHomography(
+        np.array(src, np.float32), np.array(dst, np.float32), cv2.RANSAC, PITCH * 0.3
+    )
+    return homography
+
+
 def equalize(image: np.ndarray) -> np.ndarray:
     """Local contrast equalisation (CLAHE): gives back the print under a glare spot."""
     clahe = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
@@ -194,13 +316,11 @@ def locate(image: np.ndarray, max_candidates: int = 4) -> list[Grid]:
     )
     grids = []
     for group in _groups(_line_blobs(small))[:max_candidates]:
-        grid = _rectify(gray, group, scale)
-        if grid is not None:
-            grids.append(grid)
+        grids.extend(_rectify(gray, group, scale))
     return grids
 
 
-def _rectify(gray: np.ndarray, group: list[_Line], scale: float) -> Grid | None:
+def _rectify(gray: np.ndarray, group: list[_Line], scale: float) -> list[Grid]:
     """Deskew the group's region, find its character centres, warp it onto the grid."""
     points = np.concatenate([line.box for line in group]) / scale
     thickness = float(np.median([line.thickness for line in group])) / scale
@@ -222,41 +342,62 @@ def _rectify(gray: np.ndarray, group: list[_Line], scale: float) -> Grid | None:
         strip, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel))
     )
     _, binary = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    comps = _components(binary, thickness * 0.8)
+    comps = _components(binary, dark, thickness * 0.8)
     # Strip -> image -> locator coordinates, to use the located lines' own axes.
     inv = cv2.invertAffineTransform(matrix)
     to_locator = np.vstack([inv * scale, [0, 0, 1]])[:2]
     rows = _assign_rows(comps, group, to_locator)
     if rows is None:
         log.debug("only %d character blobs in a %d-line candidate", len(comps), count)
-        return None
+        return []
     rows = [_trim(row, char_h) for row in rows]
     if min(len(r) for r in rows) < 8:
         log.debug("a line of the candidate has fewer than 8 characters")
-        return None
-    pitches = [float(np.median(np.diff(r[:, 0]))) for r in rows]
-    pitch = float(np.median(pitches))
-    spans = [float(r[-1, 0] - r[0, 0]) for r in rows]
-    est = float(np.median(spans)) / pitch + 1
+        return []
+    pitch = float(np.median(np.concatenate([np.diff(r[:, 0]) for r in rows])))
+    if pitch < 2:
+        return []
+    indexed = [_columns(row, pitch) for row in rows]
+    # Where the located lines begin and end in the strip: they still span the whole MRZ
+    # when glare has erased characters the blobs miss.
+    ends = sorted(
+        (float(np.median(b[:, 1])), float(b[:, 0].min()), float(b[:, 0].max()))
+        for b in (cv2.transform((line.box / scale)[None], matrix)[0] for line in group)
+    )
+    est = float(np.median([int(cols[-1]) + 1 for _, cols in indexed]))
     columns = min(_WIDTHS.get(count, ()), key=lambda n: abs(n - est), default=0)
+    lefts = None
     if not columns or abs(columns - est) > 0.12 * columns:
-        log.debug("line group of %d lines with ~%.1f characters is no MRZ", count, est)
-        return None
+        est = float(np.median([(right - left) / pitch for _, left, right in ends]))
+        columns = min(_WIDTHS.get(count, ()), key=lambda n: abs(n - est), default=0)
+        log.debug("line group of %d lines with ~%.1f characters by its length", count, est)
+        if not columns or abs(columns - est) > 0.06 * columns:
+            return []
+        lefts = [left + _LEFT_INSET * pitch for _, left, _ in ends]
     line_gap = float(np.median(np.diff([float(np.median(r[:, 1])) for r in rows])))
     spacing = PITCH * line_gap / pitch
-    src, dst = [], []
-    for j, row in enumerate(rows):
-        y = CELL_H / 2 + j * spacing
-        # Local vertical position from the nearest few blobs: '<' sits lower than capitals.
-        for k, col in ((0, 0), (len(row) - 1, columns - 1)):
-            near = row[max(0, k - 3) : k + 4]
-            src.append((row[k, 0], float(np.median(near[:, 1]))))
-            dst.append((PITCH / 2 + col * PITCH, y))
-    homography, _ = cv2.findHomography(np.array(src, np.float32), np.array(dst, np.float32))
+    homography = _fit_grid(indexed, columns, spacing, lefts)
     if homography is None:
-        return None
-    full = np.vstack([matrix, [0, 0, 1]])
-    total = homography @ full
+        return []
+    total = homography @ np.vstack([matrix, [0, 0, 1]])
+    grid = _cut(gray, total, count, columns, spacing)
+    if count == 2 and columns == min(_WIDTHS[2]) and _fades_out(rows):
+        grid.doubt = "the print fades out at the right end: 36 or 44 columns is not certain"
+        return [grid, _cut(gray, total, count, max(_WIDTHS[2]), spacing)]
+    return [grid]
+
+
+def _fades_out(rows: list[np.ndarray]) -> bool:
+    """Whether a line's last characters are much fainter than the rest of it."""
+    for row in rows:
+        contrast = row[:, 4]
+        if np.median(contrast[-3:]) < 0.6 * np.median(contrast):
+            return True
+    return False
+
+
+def _cut(gray: np.ndarray, total: np.ndarray, count: int, columns: int, spacing: float) -> Grid:
+    """Warp the image onto the cell grid through `total` and cut it into cells."""
     out_w = columns * PITCH
     out_h = round(CELL_H + (count - 1) * spacing)
     canon = cv2.warpPerspective(
@@ -281,4 +422,4 @@ def rotate_grid(grid: Grid) -> Grid:
     n = grid.lines * grid.columns
     cells = np.stack([cv2.rotate(grid.cells[n - 1 - k], cv2.ROTATE_180) for k in range(n)])
     quad = grid.quad[[2, 3, 0, 1]]
-    return Grid(cells, grid.lines, grid.columns, quad)
+    return Grid(cells, grid.lines, grid.columns, quad, grid.doubt)
