@@ -62,7 +62,8 @@ def run_scan(args: argparse.Namespace) -> int:
         try:
             image = load(path)
         except OSError as exc:
-            print(f"kiosk: error: {exc}", file=sys.stderr)
+            reason = f"{path}: {exc.strerror}" if exc.strerror else str(exc)
+            print(f"kiosk: error: {reason}", file=sys.stderr)
             status = 1
             continue
         if args.reader == "passporteye":

@@ -43,6 +43,7 @@ def test_scan_unreadable_file_is_one_line_error(
     captured = capsys.readouterr()
     errors = captured.err.strip().splitlines()
     assert len(errors) == 2 and all(e.startswith("kiosk: error: ") for e in errors)
+    assert errors[1] == f"kiosk: error: {tmp_path / 'missing.png'}: No such file or directory"
     assert "Traceback" not in captured.err
     assert "TD1" in captured.out and "valid" in captured.out
 
