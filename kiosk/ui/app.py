@@ -8,7 +8,14 @@ from typing import Any
 
 from textual.app import App
 
-from drivers.events import DeviceFault, DeviceLost, DocumentLines, FingerImage
+from drivers.events import (
+    DeviceConnected,
+    DeviceFault,
+    DeviceLost,
+    DocumentLines,
+    FingerImage,
+    Frame,
+)
 from kiosk.officers import Officer, Role
 from kiosk.pipeline import State
 from kiosk.ui.dialogs import HelpScreen
@@ -31,6 +38,7 @@ class KioskApp(App[None]):
         self.idle_lock_seconds = 60.0 * float(services.config.get("ui", "idle_lock_minutes", 5))
         self.last_activity = time.monotonic()
         self.locked = False
+        self.faulty: set[str] = set()  # roles lost or faulty since they last connected
 
     @property
     def officer_is_technician(self) -> bool:
@@ -42,6 +50,15 @@ class KioskApp(App[None]):
         for problem in self.services.hub.start(asyncio.get_running_loop()):
             self.notify(f"Device not started: {problem}", severity="error", timeout=15)
         self.run_worker(self.pump_device_events(), group="devices", exclusive=True)
+        self.set_timer(1.0, self.warm_up_quality)
+
+    def warm_up_quality(self) -> None:
+        """Load the face cascades and NFIQ 2 in the worker while the officer logs in, so
+        the first traveller's face and fingers are assessed at once."""
+        from kiosk.quality import warm_up
+
+        policy = self.services.pipeline.policy
+        self.quality_pool.submit(warm_up, self.services.face_thresholds(), policy.finger_threshold)
 
     async def pump_device_events(self) -> None:
         """Driver events arrive here, in the event loop, as they happen."""
@@ -53,6 +70,10 @@ class KioskApp(App[None]):
     def device_event(self, event: Any, role: str) -> None:
         pipeline = self.services.pipeline
         screen = self.screen
+        if isinstance(event, Frame):  # ~10 per second: only the preview and the worker
+            if role == "face_camera" and isinstance(screen, OfficerScreen):
+                screen.camera_frame(event.image)
+            return
         if isinstance(event, DocumentLines):
             if isinstance(screen, OfficerScreen) and pipeline.state is State.WAITING:
                 screen.read_document(list(event.lines), "reader")
@@ -66,8 +87,17 @@ class KioskApp(App[None]):
             self.notify(f"{role}: {kind}: {event.reason}", severity="error", timeout=10)
             if pipeline.officer_id is not None:
                 pipeline.device_fault(role, f"{kind}: {event.reason}")
+            self.faulty.add(role)
+        elif isinstance(event, DeviceConnected) and role in self.faulty:
+            self.faulty.discard(role)
+            self.notify(f"{role}: connected again", timeout=5)
+            if pipeline.officer_id is not None:
+                pipeline.device_fault(role, "recovered: connected again")
         if isinstance(screen, OfficerScreen):
-            screen.refresh_status_text()
+            if isinstance(event, DeviceLost | DeviceConnected):
+                screen.refresh_view()  # the instruction says what to do while it is away
+            else:
+                screen.refresh_status_text()
 
     def on_key(self) -> None:
         self.last_activity = time.monotonic()
