@@ -201,8 +201,8 @@ class OfficerScreen(Screen[None]):
         else:
             said = update.instruction
         return (
-            f"Face: [b reverse] {said.upper()} [/]  captured by itself when every check"
-            " passes (c: capture now · n: no photo)"
+            f"Face: [b reverse] {said.upper()} [/] · captured by itself when all checks pass"
+            " (c: capture now · n: no photo)"
         )
 
     def refresh_face_column(self) -> None:
@@ -234,20 +234,20 @@ class OfficerScreen(Screen[None]):
         if backlog is not None:
             self._backlog = backlog
         status = (
-            f" Officer {pipeline.officer_id or '-'}  │  Lane {pipeline.direction.value.upper()}"
-            f"  │  {getattr(self, '_backlog', 'outbox …')}"
+            f" Officer {pipeline.officer_id or '-'} │ {pipeline.direction.value.upper()}"
+            f" │ {getattr(self, '_backlog', 'outbox …')} │"
         )
         for role, health in self.services.hub.health().items():
             label = DEVICE_LABELS.get(role, role)
-            status += f"  │  {label} ●" if health == "connected" else f"  │  {label} ✘ {health}"
+            status += f" {label} ●" if health == "connected" else f" {label} ✘ {health}"
         if self.services.sim is not None:
-            status += "  │  DEMO"
+            status += " │ DEMO"
         self.query_one("#status", Static).update(status)
 
     @work(thread=True, exclusive=True, group="status")
     def refresh_status(self) -> None:
         figures = self.services.sealer.outbox.status()
-        text = f"Outbox {figures.pending} waiting · link {figures.link}"
+        text = f"outbox {figures.pending} · link {figures.link}"
         self.app.call_from_thread(self.refresh_status_text, text)
 
     def key_hints(self) -> str:

@@ -25,7 +25,7 @@ class FacePreview(Widget):
     """Shows the newest frame (BGR) or a still picture (RGB), cropped around a face box."""
 
     DEFAULT_CSS = """
-    FacePreview { width: 24; height: 1fr; min-height: 6; }
+    FacePreview { width: 1fr; height: 1fr; min-height: 6; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -85,7 +85,7 @@ def _crop(image: Any, box: tuple[int, int, int, int] | None, width: int, height:
     aspect = width / height
     if box is not None:
         x, y, w, h = box
-        ch = min(fh, int(h * 1.8))
+        ch = min(fh, int(h * 2.2))
         cx, cy = x + w / 2, y + h / 2
     else:
         ch, cx, cy = fh, fw / 2, fh / 2

@@ -53,6 +53,10 @@ def test_register_a_traveller_in_a_real_terminal(tmp_path: Path) -> None:
         screen = wait_for(session, "Enter to confirm")
         assert "✔ ok  check digits" in screen and "FAIL" not in screen
         keys(session, "Enter")
+        screen = wait_for(session, "Face: ")  # the first demo traveller's lamp is off at first
+        assert "▀" in screen  # the live preview, in half blocks
+        face_screen = screen
+        screen = wait_for(session, "Face captured automatically")
         for finger in ("right index", "left index"):
             wait_for(session, f"place the {finger}")
             keys(session, "p")
@@ -77,3 +81,4 @@ def test_register_a_traveller_in_a_real_terminal(tmp_path: Path) -> None:
     [saved] = [rid for rid, kind in kinds.items() if kind == "traveller"]
     assert saved.startswith(record_id)
     assert sorted(kinds.values()).count("audit") >= 1  # the login
+    print(face_screen)  # for the record: the face step as a terminal shows it
