@@ -38,7 +38,7 @@ class SimCounter:
     swipe reader (CR line ends); the UI's driver reads it from the pty like any reader.
     """
 
-    def __init__(self, queue: Iterator[SimTraveller]) -> None:
+    def __init__(self, queue: Iterator[SimTraveller], faces: Path) -> None:
         from drivers.sim.camera import SceneCamera
         from drivers.sim.mrz_reader import MRZReaderEmulator
         from drivers.sim.zhiantec import ZhianTecEmulator
@@ -47,7 +47,7 @@ class SimCounter:
         self.reader = MRZReaderEmulator()
         self.scanner = ZhianTecEmulator()
         self.camera = SceneCamera(length=4)
-        self.scenes = FaceScenes(self.camera)
+        self.scenes = FaceScenes(self.camera, faces)
         self.story = ""
         self.travellers = 0
         self.attempts: dict[int, int] = {}
@@ -118,18 +118,21 @@ class FaceScenes:
     """What the simulated face camera sees: an empty counter, or the traveller at the
     counter with a realistic fault first (too dark, too far), then a good pose.
 
-    The portraits are built in this thread from the astronaut photo that scikit-image ships
-    (nothing downloaded), on a plain wall; a few jittered variants make the preview live.
-    `hold_fault` keeps the fault on screen until cleared (tests of the manual capture).
+    The portraits are made from the astronaut photo that scikit-image ships (nothing
+    downloaded), on a plain wall; a few jittered variants make the preview live. They are
+    rendered once, by a separate process (scikit-image would add ~60 MB to the kiosk), into
+    `faces` (PNG), and read from there. `hold_fault` keeps the fault on screen until
+    cleared (tests of the officer's manual capture).
     """
 
     STORIES = ("lamp off: too dark at first", "stands too far back at first", "good at once")
 
-    def __init__(self, camera: Any) -> None:
+    def __init__(self, camera: Any, faces: Path) -> None:
         import queue
         import threading
 
         self.camera = camera
+        self.faces = faces
         self.occupied = False
         self.hold_fault = False
         self.story = ""
@@ -196,14 +199,51 @@ class FaceScenes:
                 self.camera.show(self._faces["good"])
 
     def _build(self) -> dict[str, list[Any]] | None:
-        try:
-            return face_frames()
-        except ImportError:
-            log.warning("scikit-image is not installed: the demo camera shows no face")
-            return None
+        import subprocess
+        import sys
+
+        import cv2
+
+        names = [f"{kind}_{i}.png" for kind in FACE_KINDS for i in range(len(JITTER))]
+        if not all((self.faces / name).exists() for name in names):
+            script = "import sys; from kiosk.sim import render_faces; render_faces(sys.argv[1])"
+            done = subprocess.run(
+                [sys.executable, "-c", script, str(self.faces)],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            if done.returncode != 0:
+                reason = done.stderr.strip().splitlines()[-1:] or ["?"]
+                log.warning("demo faces not rendered (%s): the camera shows no face", reason[0])
+                return None
+        return {
+            kind: [
+                cv2.imread(str(self.faces / f"{kind}_{i}.png"), cv2.IMREAD_COLOR)
+                for i in range(len(JITTER))
+            ]
+            for kind in FACE_KINDS
+        }
 
 
 WALL = (188, 182, 176)  # BGR, a light grey wall
+
+
+FACE_KINDS = ("good", "dark", "far")
+JITTER = [(0, 0), (3, 1), (-2, 2), (1, -2)]
+
+
+def render_faces(directory: str) -> None:
+    """Write the demo traveller's frames as PNG files (run in its own process)."""
+    import cv2
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    for kind, frames in face_frames().items():
+        for index, frame in enumerate(frames):
+            target = out / f"{kind}_{index}.png"
+            cv2.imwrite(str(out / f".{kind}_{index}.tmp.png"), frame)
+            (out / f".{kind}_{index}.tmp.png").replace(target)
 
 
 def face_frames() -> dict[str, list[Any]]:
@@ -233,11 +273,10 @@ def face_frames() -> dict[str, list[Any]]:
         noisy = canvas.astype(np.float32) * gain + rng.normal(0, 2.0, canvas.shape)
         return np.clip(noisy, 0, 255).astype(np.uint8)
 
-    jitter = [(0, 0), (3, 1), (-2, 2), (1, -2)]
     return {
-        "good": [person(2.0, dx, dy, 1.0) for dx, dy in jitter],
-        "dark": [person(2.0, dx, dy, 0.3) for dx, dy in jitter],
-        "far": [person(1.0, dx, dy, 1.0) for dx, dy in jitter],
+        "good": [person(2.0, dx, dy, 1.0) for dx, dy in JITTER],
+        "dark": [person(2.0, dx, dy, 0.3) for dx, dy in JITTER],
+        "far": [person(1.0, dx, dy, 1.0) for dx, dy in JITTER],
     }
 
 

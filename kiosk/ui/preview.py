@@ -32,10 +32,12 @@ class FacePreview(Widget):
         super().__init__(id=id)
         self._strips: list[Strip] = []
         self._styles: dict[tuple[int, int, int, int, int, int], Style] = {}
+        self._last: tuple[Any, tuple[int, int, int, int] | None, bool] | None = None
         self.placeholder = "no camera picture"
 
     def show_frame(self, image: Any, box: tuple[int, int, int, int] | None, bgr: bool) -> None:
         """Draw `image` (rows x columns x 3) cropped around `box` (x, y, w, h)."""
+        self._last = (image, box, bgr)
         width, rows = self.size.width, self.size.height
         if width < 2 or rows < 2:
             return
@@ -55,7 +57,12 @@ class FacePreview(Widget):
         self._strips = strips
         self.refresh()
 
+    def on_resize(self) -> None:
+        if self._last is not None:
+            self.show_frame(*self._last)
+
     def clear(self, placeholder: str = "no camera picture") -> None:
+        self._last = None
         self._strips = []
         self.placeholder = placeholder
         self.refresh()

@@ -35,7 +35,7 @@ class Services:
         specs = specs_from_config(config)
         counter = None
         if sim is not None:
-            counter = SimCounter(sim)
+            counter = SimCounter(sim, faces=config.state_dir / "sim-faces")
             specs += counter.start()
         roles = {spec.role for spec in specs}
         policy = policy or lane_policy(config, roles)

@@ -86,11 +86,11 @@ async def at_the_camera(pilot: Any) -> None:
 
     await logged_in(pilot)
     show(pilot, 0)
-    await pilot.pause(0.1)
-    await pilot.press("enter")
     screen = pilot.app.screen
     screen.camera_frame = lambda image: None  # type: ignore[method-assign]
-    await pilot.pause(0.5)  # frames and assessments already under way come in
+    await pilot.pause(0.1)
+    await pilot.press("enter")
+    await pilot.pause(0.2)
     frame = face_frames()["dark"][0]
     update = FaceUpdate(
         instruction="more light",
