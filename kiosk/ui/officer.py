@@ -88,6 +88,7 @@ class OfficerScreen(Screen[None]):
         self._portrait_thumbnail: Any = None
         self._portrait_note = ""
         self._face_live = False
+        self._face_said: tuple[str, str] = ("", "")
 
     @property
     def services(self) -> Any:
@@ -358,6 +359,7 @@ class OfficerScreen(Screen[None]):
         self._face_paused = False
         self._portrait_thumbnail = None
         self._portrait_note = ""
+        self._face_said = ("", "")
         pool = self.app.quality_pool  # type: ignore[attr-defined]  # KioskApp's
         pool.submit(face_begin, self.services.face_thresholds())  # runs before any frame
 
@@ -394,8 +396,12 @@ class OfficerScreen(Screen[None]):
         if update.capture is not None:
             self.face_captured(update.capture, None)
             return
-        self.query_one("#instruction", Static).update(self.face_instruction())
-        self.query_one("#face-status", Static).update(face_status(update))
+        # ~10 times a second: update (and so lay out) only what changed.
+        said = (self.face_instruction(), face_status(update))
+        if said != self._face_said:
+            self._face_said = said
+            self.query_one("#instruction", Static).update(said[0])
+            self.query_one("#face-status", Static).update(said[1])
 
     def face_captured(self, portrait: Any, reason: str | None) -> None:
         """Hand the portrait to the pipeline: automatic, manual on a passing frame, or the
