@@ -8,7 +8,6 @@ documents the simulated reader delivers. Nothing here is used outside --sim.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import random
@@ -166,10 +165,8 @@ class FaceScenes:
     def _run(self) -> None:
         import queue
 
-        # Build the portraits once the UI is up (the photo takes ~0.5 s to load).
+        # At once: a first run renders the portraits in another process (~2 s).
         command: int | None = None
-        with contextlib.suppress(queue.Empty):
-            command = self._commands.get(timeout=1.5)
         self._faces = self._build()
         while not self._stopped.is_set():
             if command is None:
@@ -207,14 +204,20 @@ class FaceScenes:
         names = [f"{kind}_{i}.png" for kind in FACE_KINDS for i in range(len(JITTER))]
         if not all((self.faces / name).exists() for name in names):
             script = "import sys; from kiosk.sim import render_faces; render_faces(sys.argv[1])"
-            done = subprocess.run(
+            render = subprocess.Popen(
                 [sys.executable, "-c", script, str(self.faces)],
-                capture_output=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
                 text=True,
-                timeout=120,
             )
-            if done.returncode != 0:
-                reason = done.stderr.strip().splitlines()[-1:] or ["?"]
+            while render.poll() is None:
+                if self._stopped.wait(0.1):  # the kiosk closes before the faces are ready
+                    render.kill()
+                    render.wait()
+                    return None
+            if render.returncode != 0:
+                assert render.stderr is not None
+                reason = render.stderr.read().strip().splitlines()[-1:] or ["?"]
                 log.warning("demo faces not rendered (%s): the camera shows no face", reason[0])
                 return None
         return {
