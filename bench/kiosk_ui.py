@@ -193,7 +193,7 @@ def main() -> None:
             )
         face_seconds.sort()
         print(
-            f"== face step (first frame to auto-capture, traveller at the camera): median "
+            f"== face step (document confirmed to face auto-captured): median "
             f"{face_seconds[len(face_seconds) // 2]:.2f} s, max {face_seconds[-1]:.2f} s"
         )
         print("== memory")
