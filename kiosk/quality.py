@@ -206,4 +206,8 @@ def quality_pool() -> ProcessPoolExecutor:
     from multiprocessing import resource_tracker
 
     resource_tracker.ensure_running()
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    # Start the worker now, while this process is small: forking it later, from the event
+    # loop, held the loop for ~50 ms.
+    pool.submit(int)
+    return pool
