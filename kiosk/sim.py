@@ -87,7 +87,9 @@ class SimCounter:
 
     def place_finger(self, position: int) -> str:
         """The traveller puts a finger on the scanner: a synthetic print (256x288, what an
-        R30x module delivers); every other traveller's first try is smudged."""
+        R30x module delivers); every other traveller's first try is a wet finger put down
+        off-centre (NFIQ 2 0-25 after the module's 4-bit transfer, below any sensible
+        threshold; one degradation alone often still scored 40 or more)."""
         from biometrics.synthetic import degrade, fingerprint
 
         attempt = self.attempts.get(position, 0) + 1
@@ -95,9 +97,9 @@ class SimCounter:
         image = fingerprint(seed=self.travellers * 100 + position, width=256, height=288)
         poor = attempt == 1 and self.travellers % 2 == 0
         if poor:
-            image = degrade(image, "smudged", seed=position)
+            image = degrade(degrade(image, "wet", seed=position), "partial", seed=position)
         self.scanner.place_finger(image)
-        return "smudged" if poor else "clean"
+        return "wet, off-centre" if poor else "clean"
 
     def lift_finger(self) -> None:
         self.scanner.lift_finger()

@@ -139,9 +139,9 @@ class OfficerScreen(Screen[None]):
             capture = traveller.fingers.get(position)
             if capture is not None and capture.best_score is not None:
                 instruction = (
-                    f"Fingerprints: {name} again, attempt {capture.attempts + 1} of "
-                    f"{pipeline.policy.finger_attempts} (o: accept NFIQ 2 {capture.best_score}"
-                    " with a reason · x: exception)"
+                    f"Fingerprints: {name} again, try {capture.attempts + 1} of "
+                    f"{pipeline.policy.finger_attempts} (o: accept {capture.best_score} with a"
+                    " reason · x: exception)"
                 )
             if self.device_down("fingerprint"):
                 instruction = (

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kiosk import sim
+from kiosk.config import Config
 from kiosk.pipeline import State
 from kiosk.ui.app import KioskApp
 from kiosk.ui.services import Services
@@ -18,10 +18,8 @@ TODAY = dt.date(2026, 11, 23)
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> KioskApp:
-    services = Services.build(
-        sim.prepare(tmp_path / "sim"), sim=sim.travellers(seed=5, today=TODAY)
-    )
+def app(demo_kiosk: Config) -> KioskApp:
+    services = Services.build(demo_kiosk, sim=sim.travellers(seed=5, today=TODAY))
     services.pipeline.today = lambda: TODAY
     return KioskApp(services)
 

@@ -9,6 +9,7 @@ import pytest
 
 import mrz
 from kiosk import sim
+from kiosk.config import Config
 from kiosk.pipeline import State
 from kiosk.ui.app import KioskApp
 from kiosk.ui.services import Services
@@ -30,8 +31,8 @@ PASSPORT = mrz.compose(
 
 
 @pytest.fixture
-def services(tmp_path: Path) -> Services:
-    return Services.build(sim.prepare(tmp_path / "sim"), sim=sim.travellers(seed=1))
+def services(demo_kiosk: Config) -> Services:
+    return Services.build(demo_kiosk, sim=sim.travellers(seed=1))
 
 
 def sealed_bodies(services: Services, tmp_path: Path, record_type: str) -> list[dict[str, object]]:
@@ -78,7 +79,7 @@ def instruction(pilot) -> str:  # type: ignore[no-untyped-def]
 async def face_step(pilot) -> None:  # type: ignore[no-untyped-def]
     """The demo traveller stands at the emulated camera until the face is auto-captured."""
     pipeline = pilot.app.services.pipeline
-    await until(pilot, lambda: pipeline.state is not State.FACE, 15, "the face auto-capture")
+    await until(pilot, lambda: pipeline.state is not State.FACE, 30, "the face auto-capture")
 
 
 async def give_fingers(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -244,7 +245,7 @@ async def test_face_too_dark_at_first_then_auto_captured(
         await pilot.press("enter")
         assert services.pipeline.state is State.FACE
         said: set[str] = set()
-        for _ in range(500):
+        for _ in range(1000):
             said.add(instruction(pilot))
             if services.pipeline.state is not State.FACE:
                 break
