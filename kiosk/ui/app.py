@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import time
 from typing import Any
 
@@ -24,6 +25,8 @@ from kiosk.ui.login import LoginScreen
 from kiosk.ui.officer import OfficerScreen
 from kiosk.ui.services import Services
 
+log = logging.getLogger(__name__)
+
 
 class KioskApp(App[None]):
     TITLE = "Border kiosk"
@@ -40,6 +43,7 @@ class KioskApp(App[None]):
         self.last_activity = time.monotonic()
         self.locked = False
         self.faulty: set[str] = set()  # roles lost or faulty since they last connected
+        self._quality_notified = 0.0
 
     @property
     def officer_is_technician(self) -> bool:
@@ -61,6 +65,22 @@ class KioskApp(App[None]):
         policy = self.services.pipeline.policy
         self.quality_pool.submit(warm_up, self.services.face_thresholds(), policy.finger_threshold)
         self.freeze_heap()
+
+    def quality_failed(self, what: str, exc: BaseException) -> None:
+        """A quality check failed (a bug, or the worker process died): the officer is told
+        (at most every few seconds), a dead worker is replaced, the traveller stays."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        from kiosk.quality import quality_pool
+
+        log.error("%s failed", what, exc_info=exc)
+        if isinstance(exc, BrokenProcessPool):
+            self.quality_pool.shutdown(wait=False, cancel_futures=True)
+            self.quality_pool = quality_pool()
+        now = time.monotonic()
+        if now - self._quality_notified > 5:
+            self._quality_notified = now
+            self.notify(f"{what} failed ({exc}); it carries on", severity="error", timeout=8)
 
     def freeze_heap(self) -> None:
         """Move what start-up made (~100,000 objects of Textual, Rich, OpenCV, ...) out of

@@ -327,7 +327,13 @@ class OfficerScreen(Screen[None]):
         loop = asyncio.get_running_loop()
         threshold = self.services.pipeline.policy.finger_threshold
         pool = self.app.quality_pool  # type: ignore[attr-defined]  # KioskApp's
-        score, png = await loop.run_in_executor(pool, finger_score, image, threshold)
+        try:
+            score, png = await loop.run_in_executor(pool, finger_score, image, threshold)
+        except Exception as exc:  # the officer asks for the finger again
+            self.app.quality_failed("Fingerprint quality", exc)  # type: ignore[attr-defined]
+            if self.services.sim is not None:
+                self.services.sim.lift_finger()
+            return
         self.finger_scored(png, score)
 
     def finger_scored(self, png: bytes, score: int) -> None:
@@ -360,8 +366,11 @@ class OfficerScreen(Screen[None]):
         self._portrait_thumbnail = None
         self._portrait_note = ""
         self._face_said = ("", "")
-        pool = self.app.quality_pool  # type: ignore[attr-defined]  # KioskApp's
-        pool.submit(face_begin, self.services.face_thresholds())  # runs before any frame
+        try:  # the worker runs it before any frame of this traveller
+            self.app.quality_pool.submit(face_begin, self.services.face_thresholds())  # type: ignore[attr-defined]
+        except Exception as exc:  # a dead worker: replaced, the next frame starts again
+            self.app.quality_failed("Face quality", exc)  # type: ignore[attr-defined]
+            self._face_live = False
 
     def camera_frame(self, image: Any) -> None:
         """A frame from the face camera (in the event loop): drawn at once, assessed when
@@ -379,11 +388,17 @@ class OfficerScreen(Screen[None]):
         from kiosk.quality import face_feed
 
         loop = asyncio.get_running_loop()
-        pool = self.app.quality_pool  # type: ignore[attr-defined]
         try:
             while self._frame is not None and not self._face_paused:
                 frame, self._frame = self._frame, None
-                update = await loop.run_in_executor(pool, face_feed, frame)
+                pool = self.app.quality_pool  # type: ignore[attr-defined]
+                try:
+                    update = await loop.run_in_executor(pool, face_feed, frame)
+                except Exception as exc:  # start the stream again with the next frame
+                    self.app.quality_failed("Face quality", exc)  # type: ignore[attr-defined]
+                    self._face_live = False
+                    self.refresh_view()
+                    return
                 if session != self._face_session or not self._face_live:
                     return  # the traveller left the camera meanwhile
                 self.face_assessed(update)
@@ -444,6 +459,10 @@ class OfficerScreen(Screen[None]):
             portrait = await loop.run_in_executor(pool, face_manual)
         except BiometricsError as exc:
             self.notify(f"Nothing to capture yet: {exc}", severity="warning")
+            self.resume_face()
+            return
+        except Exception as exc:
+            self.app.quality_failed("Face capture", exc)  # type: ignore[attr-defined]
             self.resume_face()
             return
         if session != self._face_session or self.services.pipeline.state is not State.FACE:

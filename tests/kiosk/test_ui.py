@@ -122,8 +122,7 @@ async def test_manual_entry_registration_is_sealed(services: Services, tmp_path:
         assert "all check digits hold" in str(pilot.app.screen.query_one("#mrz-feedback").render())
         await pilot.press("f2")
         assert services.pipeline.state is State.DOCUMENT
-        await pilot.press("enter")
-        assert services.pipeline.state is State.FACE
+        await pilot.press("enter")  # the face step: this traveller stands well at once
         await face_step(pilot)
         assert services.pipeline.state is State.FINGERS
         await give_fingers(pilot)
@@ -391,3 +390,32 @@ async def test_camera_unplugged_officer_goes_on_without_a_photo(
     assert body["face_quality"] == {"capture": "none", "exception": "camera out of order"}
     audits = sealed_bodies(services, tmp_path, "audit")
     assert any(a["event"] == "device fault" and a["device"] == "face_camera" for a in audits)
+
+
+async def test_quality_worker_killed_during_the_face_step_is_replaced(
+    services: Services, tmp_path: Path
+) -> None:
+    """The process that assesses faces and fingers dies (OOM killer, a crash in a native
+    library): the officer is told, a new worker takes over, the traveller is captured."""
+    import os
+    import signal
+
+    assert services.sim is not None
+    services.sim.scenes.hold_fault = True
+    app = KioskApp(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await login(pilot)
+        await swipe(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: "MORE LIGHT" in instruction(pilot), 15, "'more light'")
+        old_pool = app.quality_pool
+        for pid in list(old_pool._processes):
+            os.kill(pid, signal.SIGKILL)
+        await until(pilot, lambda: app.quality_pool is not old_pool, 10, "a new worker")
+        assert any("Face quality failed" in str(n.message) for n in app._notifications)
+        services.sim.scenes.hold_fault = False
+        await face_step(pilot)
+        await give_fingers(pilot)
+        await register(pilot)
+    [body] = sealed_bodies(services, tmp_path, "traveller")
+    assert body["face_quality"]["capture"] == "auto"  # type: ignore[index]
