@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-EXTRAS := test,bench,train
+EXTRAS := test,bench,train,sim
 
 # Debian packages the project needs at run time or in its tests.
 APT_PACKAGES := \

@@ -285,7 +285,19 @@ class Pipeline:
         self.traveller.face_quality = quality
         if not passed and manual_reason:
             self.traveller.face_override = manual_reason
-            self._override("face", manual_reason)
+            self._override("face", manual_reason, failing=", ".join(quality.get("failing", [])))
+        self._after_face()
+
+    def face_exception(self, reason: str) -> None:
+        """No portrait for this traveller (camera out of order, cannot be photographed):
+        the officer's reason is recorded as an override and the capture goes on."""
+        self._expect(State.FACE)
+        if not reason:
+            raise PipelineError("going on without a portrait needs a reason")
+        self.traveller.portrait = None
+        self.traveller.face_quality = {"capture": "none", "exception": reason}
+        self.traveller.face_override = reason
+        self._override("face", reason, portrait="none")
         self._after_face()
 
     def finger_captured(self, position: int, image: bytes, score: int) -> FingerCapture:

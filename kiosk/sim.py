@@ -9,7 +9,9 @@ documents the simulated reader delivers. Nothing here is used outside --sim.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,8 @@ import mrz
 from kiosk import config as config_module
 from kiosk.officers import OfficerStore, Role
 from kiosk.provisioning import InitOptions, init
+
+log = logging.getLogger(__name__)
 
 DEMO_ACCOUNTS = (
     ("demo", "Demo Officer", Role.OFFICER, "1234"),
@@ -33,13 +37,16 @@ class SimCounter:
     swipe reader (CR line ends); the UI's driver reads it from the pty like any reader.
     """
 
-    def __init__(self, queue: Iterator[SimTraveller]) -> None:
+    def __init__(self, queue: Iterator[SimTraveller], faces: Path) -> None:
+        from drivers.sim.camera import SceneCamera
         from drivers.sim.mrz_reader import MRZReaderEmulator
         from drivers.sim.zhiantec import ZhianTecEmulator
 
         self.queue = queue
         self.reader = MRZReaderEmulator()
         self.scanner = ZhianTecEmulator()
+        self.camera = SceneCamera(length=4)
+        self.scenes = FaceScenes(self.camera, faces)
         self.story = ""
         self.travellers = 0
         self.attempts: dict[int, int] = {}
@@ -49,10 +56,25 @@ class SimCounter:
 
         self.reader.start()
         self.scanner.start()
+        self.scenes.start()
+        camera = {"loop": True, "fps": CAMERA_FPS, "width": None, "height": None}
         return [
             DeviceSpec("mrz", "mrz-serial", self.reader.path, {"framing": "cr"}),
+            DeviceSpec("face_camera", "camera", self.camera.path, camera),
             DeviceSpec("fingerprint", "zhiantec", self.scanner.path, {}),
         ]
+
+    def pipeline_changed(self, pipeline: Any) -> None:
+        """(A pipeline observer.) The traveller steps in front of the camera when the face
+        step begins and away when it ends; what the camera sees is this traveller's story."""
+        from kiosk.pipeline import State
+
+        at_camera = pipeline.state is State.FACE
+        if at_camera != self.scenes.occupied:
+            if at_camera:
+                self.scenes.step_in(self.travellers)
+            else:
+                self.scenes.step_out()
 
     def present_next_document(self) -> str:
         """The next traveller puts their passport on the reader; returns their story."""
@@ -65,7 +87,9 @@ class SimCounter:
 
     def place_finger(self, position: int) -> str:
         """The traveller puts a finger on the scanner: a synthetic print (256x288, what an
-        R30x module delivers); every other traveller's first try is smudged."""
+        R30x module delivers); every other traveller's first try is a wet finger put down
+        off-centre (NFIQ 2 0-25 after the module's 4-bit transfer, below any sensible
+        threshold; one degradation alone often still scored 40 or more)."""
         from biometrics.synthetic import degrade, fingerprint
 
         attempt = self.attempts.get(position, 0) + 1
@@ -73,9 +97,9 @@ class SimCounter:
         image = fingerprint(seed=self.travellers * 100 + position, width=256, height=288)
         poor = attempt == 1 and self.travellers % 2 == 0
         if poor:
-            image = degrade(image, "smudged", seed=position)
+            image = degrade(degrade(image, "wet", seed=position), "partial", seed=position)
         self.scanner.place_finger(image)
-        return "smudged" if poor else "clean"
+        return "wet, off-centre" if poor else "clean"
 
     def lift_finger(self) -> None:
         self.scanner.lift_finger()
@@ -83,6 +107,182 @@ class SimCounter:
     def stop(self) -> None:
         self.reader.stop()
         self.scanner.stop()
+        self.scenes.stop()
+        self.camera.stop()
+
+
+CAMERA_FPS = 10.0
+FAULT_SECONDS = 1.5  # how long a traveller's first frames are poor
+
+
+class FaceScenes:
+    """What the simulated face camera sees: an empty counter, or the traveller at the
+    counter with a realistic fault first (too dark, too far), then a good pose.
+
+    The portraits are made from the astronaut photo that scikit-image ships (nothing
+    downloaded), on a plain wall; a few jittered variants make the preview live. They are
+    rendered once, by a separate process (scikit-image would add ~60 MB to the kiosk), into
+    `faces` (PNG), and read from there. `hold_fault` keeps the fault on screen until
+    cleared (tests of the officer's manual capture).
+    """
+
+    STORIES = ("lamp off: too dark at first", "stands too far back at first", "good at once")
+
+    def __init__(self, camera: Any, faces: Path) -> None:
+        import queue
+        import threading
+
+        self.camera = camera
+        self.faces = faces
+        self.occupied = False
+        self.hold_fault = False
+        self.story = ""
+        self._commands: queue.Queue[int | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="sim face camera", daemon=True)
+        self._faces: dict[str, list[Any]] | None = None
+        self._wall: list[Any] = []
+        self._stopped = threading.Event()
+
+    def start(self) -> None:
+        import numpy as np
+
+        self._wall = [np.full((480, 640, 3), WALL, np.uint8)]
+        self.camera.show(self._wall)
+        self._thread.start()
+
+    def step_in(self, traveller: int) -> None:
+        self.occupied = True
+        self._commands.put(traveller)
+
+    def step_out(self) -> None:
+        self.occupied = False
+        self._commands.put(-1)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._commands.put(None)
+        if self._thread.is_alive():
+            self._thread.join(5)
+
+    def _run(self) -> None:
+        import queue
+
+        # At once: a first run renders the portraits in another process (~2 s).
+        command: int | None = None
+        self._faces = self._build()
+        while not self._stopped.is_set():
+            if command is None:
+                try:
+                    command = self._commands.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if command is None:
+                    return
+            traveller, command = command, None
+            if traveller < 0:
+                self.camera.show(self._wall)
+                continue
+            kind = ("dark", "far", "good")[(traveller - 1) % 3]
+            self.story = self.STORIES[(traveller - 1) % 3]
+            self.camera.show(self._faces[kind] if self._faces else self._wall)
+            if kind == "good":
+                continue
+            deadline = time.monotonic() + FAULT_SECONDS
+            while self.hold_fault or time.monotonic() < deadline:
+                try:
+                    command = self._commands.get(timeout=0.05)
+                    break  # the traveller left before the fault was fixed
+                except queue.Empty:
+                    continue
+            if command is None and self._faces:
+                self.camera.show(self._faces["good"])
+
+    def _build(self) -> dict[str, list[Any]] | None:
+        import subprocess
+        import sys
+
+        import cv2
+
+        names = [f"{kind}_{i}.png" for kind in FACE_KINDS for i in range(len(JITTER))]
+        if not all((self.faces / name).exists() for name in names):
+            script = "import sys; from kiosk.sim import render_faces; render_faces(sys.argv[1])"
+            render = subprocess.Popen(
+                [sys.executable, "-c", script, str(self.faces)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            while render.poll() is None:
+                if self._stopped.wait(0.1):  # the kiosk closes before the faces are ready
+                    render.kill()
+                    render.wait()
+                    return None
+            if render.returncode != 0:
+                assert render.stderr is not None
+                reason = render.stderr.read().strip().splitlines()[-1:] or ["?"]
+                log.warning("demo faces not rendered (%s): the camera shows no face", reason[0])
+                return None
+        return {
+            kind: [
+                cv2.imread(str(self.faces / f"{kind}_{i}.png"), cv2.IMREAD_COLOR)
+                for i in range(len(JITTER))
+            ]
+            for kind in FACE_KINDS
+        }
+
+
+WALL = (188, 182, 176)  # BGR, a light grey wall
+
+
+FACE_KINDS = ("good", "dark", "far")
+JITTER = [(0, 0), (3, 1), (-2, 2), (1, -2)]
+
+
+def render_faces(directory: str) -> None:
+    """Write the demo traveller's frames as PNG files (run in its own process)."""
+    import cv2
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    for kind, frames in face_frames().items():
+        for index, frame in enumerate(frames):
+            target = out / f"{kind}_{index}.png"
+            cv2.imwrite(str(out / f".{kind}_{index}.tmp.png"), frame)
+            (out / f".{kind}_{index}.tmp.png").replace(target)
+
+
+def face_frames() -> dict[str, list[Any]]:
+    """Jittered frames of a traveller (the astronaut's head) at a webcam: good, dark, far."""
+    import cv2
+    import numpy as np
+    from skimage import data
+
+    rgb = data.astronaut()
+    head = cv2.cvtColor(rgb[20:205, 140:310], cv2.COLOR_RGB2BGR)
+    rng = np.random.default_rng(7)
+
+    def person(scale: float, dx: int, dy: int, gain: float) -> Any:
+        canvas = np.empty((480, 640, 3), np.uint8)
+        canvas[:] = WALL
+        src = cv2.resize(head, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+        sh, sw = src.shape[:2]
+        mask = np.zeros((sh, sw), np.float32)
+        cv2.ellipse(mask, (sw // 2, sh // 2), (int(sw * 0.46), sh // 2), 0, 0, 360, 1.0, -1)
+        mask = cv2.GaussianBlur(mask, (0, 0), 3)[..., None]
+        x0, y0 = 320 + dx - sw // 2, 240 + dy - sh // 2
+        xa, ya, xb, yb = max(x0, 0), max(y0, 0), min(x0 + sw, 640), min(y0 + sh, 480)
+        part = src[ya - y0 : yb - y0, xa - x0 : xb - x0].astype(np.float32)
+        m = mask[ya - y0 : yb - y0, xa - x0 : xb - x0]
+        wall = canvas[ya:yb, xa:xb].astype(np.float32)
+        canvas[ya:yb, xa:xb] = (part * m + wall * (1 - m)).astype(np.uint8)
+        noisy = canvas.astype(np.float32) * gain + rng.normal(0, 2.0, canvas.shape)
+        return np.clip(noisy, 0, 255).astype(np.uint8)
+
+    return {
+        "good": [person(2.0, dx, dy, 1.0) for dx, dy in JITTER],
+        "dark": [person(2.0, dx, dy, 0.3) for dx, dy in JITTER],
+        "far": [person(1.0, dx, dy, 1.0) for dx, dy in JITTER],
+    }
 
 
 @dataclass(frozen=True)

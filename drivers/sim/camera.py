@@ -3,8 +3,9 @@ that `VideoCapture` (and so the real camera driver) opens."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import cv2
 import numpy as np
@@ -49,3 +50,58 @@ def numbered_frames(count: int, width: int = 320, height: int = 240) -> list[np.
     return [
         np.full((height, width, 3), 10 + (index * 20) % 230, np.uint8) for index in range(count)
     ]
+
+
+class SceneCamera:
+    """A camera the caller points at scenes: a short image sequence that the real driver
+    loops over (`Camera(path, loop=True)`), whose files are replaced atomically when the
+    scene changes. FFmpeg's image-sequence reader opens each file as it gets to it, so the
+    driver sees a new scene within one pass of the sequence, like a live camera.
+
+    `unplug()` removes the files (reads fail, reopening fails); `plug()` restores them.
+    """
+
+    def __init__(self, length: int = 4, prefix: str = "kiosk-camera-") -> None:
+        import tempfile
+
+        if length < 1:
+            raise ValueError("a sequence needs at least one frame")
+        self.length = length
+        self._dir = tempfile.TemporaryDirectory(prefix=prefix)
+        self.path = os.path.join(self._dir.name, "frame_%04d.jpg")
+        self._scene: list[np.ndarray] = []
+        self.plugged = True
+
+    def show(self, frames: Sequence[np.ndarray]) -> None:
+        """Point the camera at these frames (cycled to fill the sequence)."""
+        if not frames:
+            raise ValueError("no frames to show")
+        self._scene = list(frames)
+        if self.plugged:
+            self._write()
+
+    def _write(self) -> None:
+        for index in range(self.length):
+            frame = self._scene[index % len(self._scene)]
+            ok, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
+            if not ok:
+                raise OSError("cannot encode a camera frame")
+            final = self.path % index
+            with open(final + ".tmp", "wb") as out:
+                out.write(data.tobytes())
+            os.replace(final + ".tmp", final)
+
+    def unplug(self) -> None:
+        self.plugged = False
+        for index in range(self.length):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path % index)
+
+    def plug(self) -> None:
+        self.plugged = True
+        if self._scene:
+            self._write()
+
+    def stop(self) -> None:
+        self.plugged = False
+        self._dir.cleanup()

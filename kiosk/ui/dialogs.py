@@ -15,7 +15,10 @@ HELP = """\
   [b]m[/b]        type the MRZ by hand (non-machine-readable or damaged document)
   [b]F2[/b]       use the typed MRZ
   [b]Enter[/b]    confirm the document (failed checks ask for an override reason)
+  [b]c[/b]        face: capture now (best frame so far; failing checks need a reason)
+  [b]n[/b]        face: go on without a photo (asks for a reason)
   [b]p[/b]        (demo) the traveller places the asked-for finger on the scanner
+  [b]o[/b]        accept a poor finger with a reason (shown after a poor try)
   [b]x[/b]        finger exception: amputated, bandaged, unable to print
   [b]a r f[/b]    decision: admit, refuse, refer to second line (seals the record)
   [b]Esc[/b]      cancel this traveller (nothing is saved)
@@ -23,8 +26,9 @@ HELP = """\
   [b]t[/b]        technician screen (technicians only)
   [b]Ctrl+L[/b]   log out          [b]F1[/b]  this help        [b]Ctrl+Q[/b]  quit
 
-A record is saved (signed, encrypted, on disk) when "saved" appears; it is sent to the
-central system whenever the link is up.
+The face is captured by itself once every check passes; the line at the top says what the
+traveller should do meanwhile. A record is saved (signed, encrypted, on disk) when "saved"
+appears; it is sent to the central system whenever the link is up.
 """
 
 

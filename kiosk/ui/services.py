@@ -35,19 +35,26 @@ class Services:
         specs = specs_from_config(config)
         counter = None
         if sim is not None:
-            counter = SimCounter(sim)
+            counter = SimCounter(sim, faces=config.state_dir / "sim-faces")
             specs += counter.start()
         roles = {spec.role for spec in specs}
+        policy = policy or lane_policy(config, roles)
+        pipeline = Pipeline(sealer, policy=policy, direction=direction)
+        if counter is not None:
+            pipeline.observers.append(counter.pipeline_changed)
         return cls(
             config=config,
             officers=OfficerStore(config.officers_path),
-            pipeline=Pipeline(
-                sealer, policy=policy or lane_policy(config, roles), direction=direction
-            ),
+            pipeline=pipeline,
             sealer=sealer,
             hub=DeviceHub(specs),
             sim=counter,
         )
+
+    def face_thresholds(self) -> dict[str, float]:
+        """[quality.face] as written (validated at load); defaults for what is not there."""
+        face = self.config.section("quality").get("face", {})
+        return {str(k): float(v) for k, v in face.items()} if isinstance(face, dict) else {}
 
     def close(self) -> None:
         self.hub.stop()
@@ -60,7 +67,7 @@ def lane_policy(config: Config, roles: set[str]) -> Policy:
     """Face and finger steps only where the lane has the devices for them."""
     fingers = tuple(config.get("policy", "fingers", [2, 7])) if "fingerprint" in roles else ()
     return Policy(
-        face=False,  # the face step joins with the camera capture (issue #7)
+        face="face_camera" in roles,
         fingers=fingers,
         finger_threshold=int(config.get("quality", "finger_nfiq2_min", 40)),
         finger_attempts=int(config.get("quality", "finger_attempts", 3)),

@@ -6,14 +6,15 @@ import asyncio
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from simkit import Collector
 
 from drivers import DeviceNotFound
-from drivers.base import AsyncListener, Notifier
+from drivers.base import AsyncListener, Notifier, wait_for
 from drivers.camera import Camera
 from drivers.events import DeviceConnected, DeviceLost, Frame
-from drivers.sim.camera import numbered_frames, write_sequence, write_video
+from drivers.sim.camera import SceneCamera, numbered_frames, write_sequence, write_video
 
 
 def test_grab_from_video_and_sequence(tmp_path: Path) -> None:
@@ -61,3 +62,27 @@ def test_async_listener_keeps_only_the_latest_frame(tmp_path: Path) -> None:
 
     queued, dropped = asyncio.run(scenario())
     assert queued <= 1 and dropped > 10
+
+
+def test_scene_camera_changes_what_the_driver_reads_and_unplugs(collector: Collector) -> None:
+    scene = SceneCamera(length=3)
+    scene.show(numbered_frames(1))  # brightness ~10
+    notifier = Notifier()
+    notifier.add(collector)
+    try:
+        with Camera(scene.path, notifier=notifier, fps=50, loop=True) as camera:
+            collector.wait(DeviceConnected)
+            first = camera.wait_frame(timeout=2)
+            assert first is not None and abs(float(first.image.mean()) - 10) < 3
+            scene.show([np.full((240, 320, 3), 200, np.uint8)])
+            assert wait_for(
+                lambda: (f := camera.latest()) is not None and float(f.image.mean()) > 190, 2
+            )
+            scene.unplug()
+            collector.wait(DeviceLost, timeout=3)
+            scene.plug()
+            collector.wait(DeviceConnected, timeout=2.0)
+            later = camera.wait_frame(after=camera.latest().seq, timeout=2)  # type: ignore[union-attr]
+            assert later is not None and float(later.image.mean()) > 190
+    finally:
+        scene.stop()

@@ -148,6 +148,22 @@ def test_manual_face_capture_is_flagged(pipeline: Pipeline) -> None:
     assert pipeline.state is State.FINGERS
 
 
+def test_no_portrait_needs_a_reason_and_is_an_override(
+    pipeline: Pipeline, journal: Journal
+) -> None:
+    pipeline.document_read(valid_passport(), "reader")
+    pipeline.confirm_document()
+    with pytest.raises(PipelineError, match="reason"):
+        pipeline.face_exception("")
+    pipeline.face_exception("camera out of order")
+    assert pipeline.state is State.FINGERS
+    assert pipeline.traveller.portrait is None
+    assert pipeline.traveller.overrides == [
+        {"step": "face", "reason": "camera out of order", "portrait": "none"}
+    ]
+    assert journal.of_type("audit")[-1]["step"] == "face"
+
+
 def test_direction_switch_and_audit_trail(journal: Journal) -> None:
     pipeline = Pipeline(journal, today=lambda: TODAY)
     with pytest.raises(PipelineError):

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kiosk import sim
+from kiosk.config import Config
 from kiosk.pipeline import State
 from kiosk.ui.app import KioskApp
 from kiosk.ui.services import Services
@@ -18,10 +18,8 @@ TODAY = dt.date(2026, 11, 23)
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> KioskApp:
-    services = Services.build(
-        sim.prepare(tmp_path / "sim"), sim=sim.travellers(seed=5, today=TODAY)
-    )
+def app(demo_kiosk: Config) -> KioskApp:
+    services = Services.build(demo_kiosk, sim=sim.travellers(seed=5, today=TODAY))
     services.pipeline.today = lambda: TODAY
     return KioskApp(services)
 
@@ -75,3 +73,37 @@ def test_expired_document_80x24(snap_compare: Any, app: KioskApp) -> None:
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=expired)
+
+
+async def at_the_camera(pilot: Any) -> None:
+    """The face step with a fixed picture and assessment: live camera frames are kept off
+    the screen so the snapshot does not depend on timing (the live path is covered by
+    test_ui and the tmux test)."""
+    from kiosk.quality import FaceUpdate
+    from kiosk.sim import face_frames
+
+    await logged_in(pilot)
+    show(pilot, 0)
+    screen = pilot.app.screen
+    screen.camera_frame = lambda image: None  # type: ignore[method-assign]
+    await pilot.pause(0.1)
+    await pilot.press("enter")
+    await pilot.pause(0.2)
+    frame = face_frames()["dark"][0]
+    update = FaceUpdate(
+        instruction="more light",
+        passed=False,
+        failing=["under_exposure", "dynamic_range"],
+        face_box=(226, 148, 190, 190),  # where the detector finds it in the good frames
+    )
+    screen.face_assessed(update)
+    screen.query_one("#preview").show_frame(frame, update.face_box, bgr=True)
+    await pilot.pause(0.2)
+
+
+def test_face_step_80x24(snap_compare: Any, app: KioskApp) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=at_the_camera)
+
+
+def test_face_step_160x48(snap_compare: Any, app: KioskApp) -> None:
+    assert snap_compare(app, terminal_size=(160, 48), run_before=at_the_camera)
