@@ -33,6 +33,16 @@ def cell(pilot, role: str, column: str) -> str:  # type: ignore[no-untyped-def]
     return str(table.get_row(role)[DEVICE_COLUMNS.index(column)])
 
 
+async def select(pilot, role: str) -> None:  # type: ignore[no-untyped-def]
+    """Move the devices table's cursor to `role`'s row with the arrow key, as a person would."""
+    table = pilot.app.screen.query_one("#devices", DataTable)
+    for _ in range(table.row_count):
+        if table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == role:
+            return
+        await pilot.press("down")
+    raise AssertionError(f"no row for {role}")
+
+
 async def open_technician_screen(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.press(*"tech", "enter", *"4321", "enter")
     await until(pilot, lambda: pilot.app.services.pipeline.state is State.WAITING)
@@ -49,7 +59,7 @@ async def test_devices_listed_and_self_tested(services: Services) -> None:
         assert "serial MRZ reader" in cell(pilot, "mrz", "detail")
         log = services.hub.logs["fingerprint"]
         connects = log.connects
-        await pilot.press("down")  # the fingerprint scanner's row
+        await select(pilot, "fingerprint")
         await pilot.press("s")
         # The self-test reopens the module: password, parameters, baud switch, all over
         # the wire to the emulator, and the hub sees it connect once more.
@@ -66,7 +76,8 @@ async def test_unplugged_device_shows_its_error_and_fails_self_test(services: Se
         services.sim.scanner.unplug()
         await until(pilot, lambda: cell(pilot, "fingerprint", "health").startswith("lost: "))
         assert "lost: " in cell(pilot, "fingerprint", "last error")
-        await pilot.press("down", "s")
+        await select(pilot, "fingerprint")
+        await pilot.press("s")
         await until(
             pilot,
             lambda: "self-test failed" in cell(pilot, "fingerprint", "last error"),
