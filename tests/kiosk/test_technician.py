@@ -3,29 +3,21 @@ health as the drivers report it, a self-test that reopens one device, errors aft
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from textual.widgets import DataTable
 
 from kiosk import sim
+from kiosk.config import Config
 from kiosk.pipeline import State
 from kiosk.ui.app import KioskApp
 from kiosk.ui.services import Services
 from kiosk.ui.technician import DEVICE_COLUMNS, TechnicianScreen
+from tests.kiosk.test_ui import login, until
 
 
 @pytest.fixture
-def services(tmp_path: Path) -> Services:
-    return Services.build(sim.prepare(tmp_path / "sim"), sim=sim.travellers(seed=1))
-
-
-async def until(pilot, predicate, seconds: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(int(seconds / 0.05)):
-        if predicate():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not reached in time")
+def services(demo_kiosk: Config) -> Services:
+    return Services.build(demo_kiosk, sim=sim.travellers(seed=1))
 
 
 def cell(pilot, role: str, column: str) -> str:  # type: ignore[no-untyped-def]
@@ -44,7 +36,7 @@ async def select(pilot, role: str) -> None:  # type: ignore[no-untyped-def]
 
 
 async def open_technician_screen(pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.press(*"tech", "enter", *"4321", "enter")
+    await login(pilot, "tech", "4321")
     await until(pilot, lambda: pilot.app.services.pipeline.state is State.WAITING)
     await pilot.press("t")
     await until(pilot, lambda: isinstance(pilot.app.screen, TechnicianScreen))
@@ -81,7 +73,7 @@ async def test_unplugged_device_shows_its_error_and_fails_self_test(services: Se
         await until(
             pilot,
             lambda: "self-test failed" in cell(pilot, "fingerprint", "last error"),
-            seconds=10,
+            timeout=10,
         )
         assert cell(pilot, "mrz", "health") == "connected"  # the other device is untouched
         services.sim.scanner.plug()  # plugged back in: the driver finds it again
