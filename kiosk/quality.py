@@ -206,7 +206,13 @@ def quality_pool() -> ProcessPoolExecutor:
     from multiprocessing import resource_tracker
 
     resource_tracker.ensure_running()
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    from kiosk.memory import pin_mmap_threshold
+
+    pool = ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=pin_mmap_threshold,
+    )
     # Start the worker now, while this process is small: forking it later, from the event
     # loop, held the loop for ~50 ms.
     pool.submit(int)

@@ -36,8 +36,10 @@ class KioskApp(App[None]):
         super().__init__()
         self.services = services
         self.officer: Officer | None = None
+        from kiosk.memory import pin_mmap_threshold
         from kiosk.quality import quality_pool
 
+        pin_mmap_threshold()  # before the PIN checks and frames: see kiosk.memory
         self.quality_pool = quality_pool()  # NFIQ 2 in a worker process (before Textual runs)
         self.idle_lock_seconds = 60.0 * float(services.config.get("ui", "idle_lock_minutes", 5))
         self.last_activity = time.monotonic()
@@ -71,8 +73,10 @@ class KioskApp(App[None]):
         (at most every few seconds), a dead worker is replaced, the traveller stays."""
         from concurrent.futures.process import BrokenProcessPool
 
+        from kiosk.memory import pin_mmap_threshold
         from kiosk.quality import quality_pool
 
+        pin_mmap_threshold()  # before the PIN checks and frames: see kiosk.memory
         log.error("%s failed", what, exc_info=exc)
         if isinstance(exc, BrokenProcessPool):
             self.quality_pool.shutdown(wait=False, cancel_futures=True)

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
 import mrz
+from kiosk.memory import release_free_heap
 from kiosk.pipeline import FINGER_NAMES, Decision, FingerException, PipelineError, State
 from kiosk.ui.dialogs import ExceptionScreen, ReasonScreen
 from kiosk.ui.preview import FacePreview
@@ -618,6 +619,7 @@ class OfficerScreen(Screen[None]):
             self.app.call_from_thread(self.sealed, None, f"NOT saved: {exc}")
             return
         self.app.call_from_thread(self.sealed, record_id, None)
+        release_free_heap()  # the traveller's frames and images are gone: see kiosk.memory
 
     def sealed(self, record_id: str | None, error: str | None) -> None:
         self.busy = False
