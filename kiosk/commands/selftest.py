@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 
 from kiosk.commands import Subparsers
 from kiosk.commands.outbox import add_config_option
@@ -33,6 +34,10 @@ def run(args: argparse.Namespace) -> int:
             "no devices are configured: add [devices.<role>] with driver and port "
             "(kiosk provision init --device ROLE=DRIVER:PORT)"
         )
+    if args.log_level == "WARNING":
+        # Each failure is reported on its own line below; the drivers' warnings would
+        # only say it again on stderr.
+        logging.getLogger("drivers").setLevel(logging.ERROR)
     hub = DeviceHub(specs)
     hub.start()
     failed = 0
