@@ -16,7 +16,8 @@ from textual.widgets import DataTable, Footer, Static
 
 from drivers import DeviceError
 
-DEVICE_COLUMNS = ("role", "driver", "port", "health", "detail", "last error")
+# What a technician reads first comes first; the long port path last.
+DEVICE_COLUMNS = ("role", "health", "detail", "last error", "driver", "port")
 
 
 class TechnicianScreen(Screen[None]):
@@ -73,7 +74,7 @@ class TechnicianScreen(Screen[None]):
             if log.errors:
                 when, line = log.errors[-1]
                 last = f"{dt.datetime.fromtimestamp(when):%H:%M:%S} {line}"
-            row = (spec.role, spec.driver, spec.port, health, log.detail, last)
+            row = (spec.role, health, log.detail, last, spec.driver, spec.port)
             if spec.role in table.rows:
                 for column, value in zip(table.ordered_columns, row, strict=True):
                     table.update_cell(spec.role, column.key, value)
