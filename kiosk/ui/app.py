@@ -73,10 +73,8 @@ class KioskApp(App[None]):
         (at most every few seconds), a dead worker is replaced, the traveller stays."""
         from concurrent.futures.process import BrokenProcessPool
 
-        from kiosk.memory import pin_mmap_threshold
         from kiosk.quality import quality_pool
 
-        pin_mmap_threshold()  # before the PIN checks and frames: see kiosk.memory
         log.error("%s failed", what, exc_info=exc)
         if isinstance(exc, BrokenProcessPool):
             self.quality_pool.shutdown(wait=False, cancel_futures=True)
