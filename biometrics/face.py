@@ -374,12 +374,8 @@ def _head_span(gray: Image, box: Box, row: int) -> tuple[float, float] | None:
     band = gray[max(0, row - 2) : row + 3, lo:hi].astype(np.float64).mean(axis=0)
     if band.size < 16:
         return None
-    edges = np.concatenate([band[:6], band[-6:]])
-    if edges.std() > 12:
-        return None
-    differs = np.abs(band - np.median(edges)) > 20
-    idx = np.flatnonzero(differs)
-    if idx.size < w // 2:
+    idx = _off_wall(band, np.concatenate([band[:6], band[-6:]]))
+    if idx is None or idx.size < w // 2:
         return None
     return float(lo + idx[0]), float(lo + idx[-1])
 
@@ -394,13 +390,20 @@ def _head_top(gray: Image, column: float, eye_row: int, face_width: int) -> floa
     band = gray[:eye_row, max(0, c - half) : c + half].astype(np.float64).mean(axis=1)
     if band.size < 16:
         return None
-    wall = band[:6]
-    if wall.std() > 12:
-        return None
-    idx = np.flatnonzero(np.abs(band - np.median(wall)) > 20)
-    if idx.size == 0 or idx[0] < 6:
+    idx = _off_wall(band, band[:6])
+    if idx is None or idx.size == 0 or idx[0] < 6:
         return None
     return float(idx[0])
+
+
+def _off_wall(
+    band: npt.NDArray[np.float64], wall: npt.NDArray[np.float64]
+) -> npt.NDArray[Any] | None:
+    """Indices of `band` whose grey level is not the wall's; None when the `wall` samples
+    are not plain enough to tell the head from it."""
+    if wall.std() > 12:
+        return None
+    return np.flatnonzero(np.abs(band - np.median(wall)) > 20)
 
 
 def _background_std(gray: Image, box: Box) -> float:
