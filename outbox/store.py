@@ -62,6 +62,8 @@ CREATE TABLE IF NOT EXISTS link (
 );
 """
 
+_REMEASURE_AFTER_S = 1.0
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -129,6 +131,9 @@ class Outbox:
         self.quota_bytes = quota_bytes
         self.reserve_bytes = reserve_bytes
         self._lock = threading.Lock()
+        self._room = 0  # bytes found free at the last measurement (see _check_room)
+        self._unmeasured = 0
+        self._measured_at = 0.0
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(
@@ -182,6 +187,20 @@ class Outbox:
 
     # -- sealing ---------------------------------------------------------------------
     def _check_room(self, incoming: int) -> None:
+        """Refuse a record that would pass the quota or eat into the disk's reserve.
+
+        Measuring the files and the disk costs about as much as the INSERT, so after a
+        measurement records are let through unmeasured while they add up to a quarter of
+        the room it found (until a checkpoint a record is on disk twice, in the WAL and the
+        database, with page slack), for at most a second (other writers share the disk).
+        Near the limit that quarter shrinks to nothing and every record is measured.
+        """
+        self._unmeasured += incoming
+        if (
+            self._unmeasured <= self._room / 4
+            and time.monotonic() - self._measured_at < _REMEASURE_AFTER_S
+        ):
+            return
         used = self.path.stat().st_size + _size(self.path.with_name(self.path.name + "-wal"))
         if used + incoming > self.quota_bytes:
             raise OutboxFull(
@@ -194,6 +213,9 @@ class Outbox:
                 f"only {free // 1024**2} MiB free on the disk of {self.path}; "
                 f"{self.reserve_bytes // 1024**2} MiB are kept in reserve"
             )
+        self._room = min(self.quota_bytes - used, free - self.reserve_bytes) - incoming
+        self._unmeasured = 0
+        self._measured_at = time.monotonic()
 
     def seal(
         self,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,6 +58,21 @@ def test_full_disk_refuses_cleanly_and_loses_nothing(
     ballast.unlink()  # room is made: the chain goes on without a gap
     with Outbox(db, reserve_bytes=0) as box:
         assert box.seal(identity, "test", "t", "entry", {"n": 1}).seq == len(sealed) + 1
+
+
+def test_room_taken_by_another_writer_is_noticed_within_a_second(
+    small_disk: Path, identity: Identity
+) -> None:
+    """The guard measures the disk only now and then; someone else filling it still counts."""
+    db = small_disk / "outbox.db"
+    with Outbox(db, reserve_bytes=256 * 1024) as box:
+        box.seal(identity, "test", "t", "entry", {"n": 1})  # measured: plenty of room
+        free = shutil.disk_usage(small_disk).free
+        (small_disk / "ballast").write_bytes(b"\0" * (free - 200 * 1024))
+        time.sleep(1.1)
+        with pytest.raises(OutboxFull, match="MiB are kept in reserve"):
+            box.seal(identity, "test", "t", "entry", {"n": 2})
+        assert box.status().last_seq == 1
 
 
 def test_forwarder_reports_ready_status_and_watchdog(tmp_path: Path, keys: Keys) -> None:
