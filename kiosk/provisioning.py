@@ -19,11 +19,14 @@ import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from kiosk import KioskError
 from kiosk import config as config_module
+
+if TYPE_CHECKING:
+    from outbox.enrolment import Enrolment
 
 SERVICE_USER = "kiosk"
 
@@ -132,7 +135,7 @@ def _chown_to_service(path: Path) -> None:
 
 def init(options: InitOptions) -> dict[str, str]:
     """Create keys and configuration; returns the enrolment data. Refuses to overwrite."""
-    from outbox.keys import generate_signing_key, kid, load_central_public, public_pem
+    from outbox.keys import generate_signing_key, kid, load_central_public
 
     options = InitOptions(
         config_path=options.config_path.absolute(),
@@ -159,6 +162,12 @@ def init(options: InitOptions) -> dict[str, str]:
     if signing_key_path.exists():
         raise KioskError(f"{signing_key_path} exists; use 'kiosk provision rotate-key'")
     key = generate_signing_key(signing_key_path)
+    from outbox.enrolment import Enrolment
+    from outbox.record import now_ms
+
+    _store_enrolment(
+        signing_key_path, Enrolment(options.kiosk_id, options.post, key.public_key(), now_ms())
+    )
     for path in (options.state_dir, keys_dir, signing_key_path):
         _chown_to_service(path)
     options.config_path.parent.mkdir(parents=True, exist_ok=True)
@@ -174,20 +183,81 @@ def init(options: InitOptions) -> dict[str, str]:
         temporary.unlink()
         raise KioskError(f"the configuration would be invalid: {exc}") from None
     temporary.replace(options.config_path)
-    return enrolment(
-        options.kiosk_id, options.post, public_pem(key).decode(), kid(key.public_key())
+    return enrolment_data(_stored_enrolments(signing_key_path)[kid(key.public_key())])
+
+
+def enrolment_data(enrolment: Enrolment) -> dict[str, str]:
+    """What `provision init|show|rotate-key` print: the enrolment plus the SHA-256
+    fingerprint of the public key's DER, for reading out over the phone."""
+    from cryptography.hazmat.primitives import serialization
+
+    der = enrolment.public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+    data = {k: v for k, v in enrolment.to_dict().items() if v is not None and k != "format"}
+    return {**data, "fingerprint": hashlib.sha256(der).hexdigest()}
 
 
-def enrolment(kiosk_id: str, post: str, public_key_pem: str, key_id: bytes) -> dict[str, str]:
-    der = "".join(public_key_pem.strip().splitlines()[1:-1]).encode()
-    return {
-        "kiosk": kiosk_id,
-        "post": post,
-        "kid": key_id.hex(),
-        "fingerprint": hashlib.sha256(der).hexdigest(),
-        "public_key": public_key_pem,
-    }
+def _enrolments_dir(signing_key: Path) -> Path:
+    """Every enrolment this kiosk ever had, by kid: public data, kept next to the key."""
+    return signing_key.parent / "enrolments"
+
+
+def _store_enrolment(signing_key: Path, enrolment: Enrolment) -> Path:
+    from outbox import enrolment as enrolments
+
+    directory = _enrolments_dir(signing_key)
+    directory.mkdir(mode=0o755, exist_ok=True)
+    path = directory / f"{enrolment.kid.hex()}{enrolments.SUFFIX}"
+    enrolments.write(path, enrolment)
+    _chown_to_service(directory)
+    _chown_to_service(path)
+    return path
+
+
+def _stored_enrolments(signing_key: Path) -> dict[bytes, Enrolment]:
+    from outbox import enrolment as enrolments
+
+    directory = _enrolments_dir(signing_key)
+    found = {}
+    if directory.is_dir():
+        for path in sorted(directory.glob(f"*{enrolments.SUFFIX}")):
+            enrolment = enrolments.load(path)
+            found[enrolment.kid] = enrolment
+    return found
+
+
+def current_enrolment(config: config_module.Config) -> Enrolment:
+    """The enrolment of the key the kiosk signs with now. A kiosk provisioned before
+    enrolments were kept gets one valid from the key file's modification time."""
+    from outbox.enrolment import Enrolment
+    from outbox.keys import kid, load_signing_key
+
+    public = load_signing_key(config.signing_key).public_key()
+    stored = _stored_enrolments(config.signing_key).get(kid(public))
+    if stored is not None:
+        return stored
+    made = int(config.signing_key.stat().st_mtime * 1000)
+    return Enrolment(config.kiosk_id, config.post, public, made)
+
+
+def write_enrolments(config: config_module.Config, target: Path) -> list[Path]:
+    """`provision show --enrolment TARGET`: the current enrolment to a file, or, when TARGET
+    is a directory, every enrolment this kiosk had (after a rotation: the old key's, now
+    ended, beside the new one) as `<kiosk>-<kid>.json`."""
+    from outbox import enrolment as enrolments
+
+    current = current_enrolment(config)
+    if not target.is_dir():
+        enrolments.write(target, current)
+        return [target]
+    every = {**_stored_enrolments(config.signing_key), current.kid: current}
+    written = []
+    for key_id, enrolment in sorted(every.items()):
+        path = target / f"{enrolment.kiosk}-{key_id.hex()}{enrolments.SUFFIX}"
+        enrolments.write(path, enrolment)
+        written.append(path)
+    return written
 
 
 def qr_text(data: str) -> str:
@@ -202,10 +272,7 @@ def qr_text(data: str) -> str:
 
 
 def show(config: config_module.Config) -> dict[str, str]:
-    from outbox.keys import kid, load_signing_key, public_pem
-
-    key = load_signing_key(config.signing_key)
-    return enrolment(config.kiosk_id, config.post, public_pem(key).decode(), kid(key.public_key()))
+    return enrolment_data(current_enrolment(config))
 
 
 def check(path: Path, *, timeout: float = 3.0) -> list[str]:
@@ -290,13 +357,16 @@ def _check_transport(config: config_module.Config, timeout: float) -> list[str]:
 
 def rotate_key(config: config_module.Config) -> dict[str, str]:
     """A new signing key. The last record signed with the old key is an audit record that
-    names the new key, so the central side can follow the chain across the change; the
-    old key is kept (retired) next to the new one."""
+    names the new key, so the central side can follow the chain across the change. The old
+    key's enrolment ends at that moment, the new one's begins, and the old private key is
+    deleted: a kiosk holds one signing key, so a stolen kiosk cannot sign as its past."""
     from kiosk.records import identity
     from outbox.keys import generate_signing_key, kid, load_signing_key, public_pem
+    from outbox.record import now_ms
     from outbox.store import Identity, Outbox
 
     old_identity: Identity = identity(config)
+    old_enrolment = current_enrolment(config)
     old_path = config.signing_key
     new_path = old_path.with_name(old_path.stem + ".new" + old_path.suffix)
     new_path.unlink(missing_ok=True)
@@ -315,12 +385,28 @@ def rotate_key(config: config_module.Config) -> dict[str, str]:
                 "new_public_key": public_pem(new_key).decode(),
             },
         )
-    retired = old_path.with_name(f"{old_path.stem}-{old_identity.kid.hex()}.retired")
-    os.replace(old_path, retired)
-    os.replace(new_path, old_path)
+    switch = now_ms()  # not before the rotation record's capture time
+    ended = old_enrolment.with_times(valid_until=switch)
+    new_enrolment = type(old_enrolment)(config.kiosk_id, config.post, new_key.public_key(), switch)
+    _store_enrolment(old_path, ended)
+    _store_enrolment(old_path, new_enrolment)
+    os.replace(new_path, old_path)  # the old private key is gone from here on
+    for retired in old_path.parent.glob("*.retired"):  # left by earlier versions
+        retired.unlink()
     _chown_to_service(old_path)
     load_signing_key(old_path)
-    data = enrolment(config.kiosk_id, config.post, public_pem(new_key).decode(), new_kid)
+    data = enrolment_data(new_enrolment)
     data["last_seq_old_key"] = str(sealed.seq)
-    data["retired_key"] = str(retired)
+    data["old_kid"] = old_identity.kid.hex()
+    data["old_valid_until"] = ended.to_dict()["valid_until"]
     return data
+
+
+def revoke(path: Path, at_ms: int) -> Enrolment:
+    """(Central side) mark the enrolment in `path` revoked from `at_ms` on: records the key
+    signs at or after that time fail verification."""
+    from outbox import enrolment as enrolments
+
+    revoked = enrolments.load(path).with_times(revoked_at=at_ms)
+    enrolments.write(path, revoked)
+    return revoked

@@ -54,9 +54,38 @@ def decode(data: bytes, what: str = "record") -> Any:
         value = cbor2.loads(data, allow_duplicate_keys=False)
     except (cbor2.CBORDecodeError, ValueError, TypeError, RecursionError, EOFError) as exc:
         raise RecordError(f"{what} is not valid CBOR: {exc}") from None
-    again = encode(value)
+    _check_plain(value, what, 0)
+    try:
+        again = encode(value)
+    except (cbor2.CBOREncodeError, ValueError, TypeError, RecursionError) as exc:
+        raise RecordError(f"{what} cannot be re-encoded deterministically: {exc}") from None
     if again != data:
         if data.startswith(again):
             raise RecordError(f"{what} has {len(data) - len(again)} trailing bytes")
         raise RecordError(f"{what} is not in deterministic CBOR encoding")
     return value
+
+
+MAX_DEPTH = 16  # records nest three levels; anything deeper is not ours
+
+
+def _check_plain(value: Any, what: str, depth: int) -> None:
+    """Only the data model records use: byte and text strings, integers, booleans, null,
+    arrays, maps and the COSE tag. cbor2 turns other tags into Python objects (dates,
+    regular expressions, MIME messages, sets ...) that are refused here, by name."""
+    if depth > MAX_DEPTH:
+        raise RecordError(f"{what} nests deeper than {MAX_DEPTH} levels")
+    kind = type(value)
+    if kind in _SCALARS:
+        return
+    if kind is list or kind is tuple:  # cbor2 gives tuples inside tags and keys
+        for item in value:
+            _check_plain(item, what, depth + 1)
+    elif isinstance(value, Mapping):  # cbor2 gives frozendicts inside tags
+        for key, item in value.items():
+            _check_plain(key, what, depth + 1)
+            _check_plain(item, what, depth + 1)
+    elif kind is cbor2.CBORTag and type(value.tag) is int:
+        _check_plain(value.value, what, depth + 1)
+    else:
+        raise RecordError(f"{what} holds a {kind.__name__}, which records never contain")

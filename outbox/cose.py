@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import cbor2
 from cryptography.exceptions import InvalidSignature
@@ -26,17 +26,25 @@ EDDSA, ED25519 = -8, -19
 ACCEPTED_ALGORITHMS = (EDDSA, ED25519)
 
 
+class Signer(Protocol):
+    """What signs: an Ed25519 private key in a file, or a handle on a key in a token."""
+
+    def sign(self, data: bytes) -> bytes: ...
+
+    def public_key(self) -> ed25519.Ed25519PublicKey: ...
+
+
 @dataclass(frozen=True)
 class Sign1:
     protected: bytes
     unprotected: dict[Any, Any]
     payload: bytes
     signature: bytes
+    headers: dict[Any, Any]  # protected over unprotected, decoded once by `parse`
 
     @property
     def kid(self) -> bytes | None:
-        headers = {**self.unprotected, **cbor.decode(self.protected, "protected header")}
-        value = headers.get(KID)
+        value = self.headers.get(KID)
         return value if isinstance(value, bytes) else None
 
 
@@ -46,7 +54,7 @@ def sig_structure(protected: bytes, payload: bytes, external_aad: bytes = b"") -
 
 def sign1(
     payload: bytes,
-    key: ed25519.Ed25519PrivateKey,
+    key: Signer,
     kid: bytes,
     protected: dict[int, Any] | None = None,
 ) -> bytes:
@@ -73,7 +81,23 @@ def parse(data: bytes) -> Sign1:
         raise RecordError("COSE_Sign1 payload must be attached (a byte string)")
     if not isinstance(signature, bytes) or len(signature) != 64:
         raise RecordError("COSE_Sign1 signature must be 64 bytes (Ed25519)")
-    return Sign1(protected, dict(unprotected), payload, signature)
+    headers = cbor.decode(protected, "protected header")
+    if not isinstance(headers, dict):
+        raise RecordError("COSE_Sign1 protected header must be a map")
+    if not isinstance(headers.get(KID, unprotected.get(KID, b"")), bytes):
+        raise RecordError("COSE_Sign1 kid must be a byte string")
+    return Sign1(protected, dict(unprotected), payload, signature, {**unprotected, **headers})
+
+
+def check_signature(message: Sign1, key: ed25519.Ed25519PublicKey) -> None:
+    """The algorithm is EdDSA and the signature verifies with `key`; else `RecordError`."""
+    alg = message.headers.get(ALG)
+    if type(alg) is not int or alg not in ACCEPTED_ALGORITHMS:
+        raise RecordError(f"unsupported COSE algorithm {alg!r}; expected EdDSA")
+    try:
+        key.verify(message.signature, sig_structure(message.protected, message.payload))
+    except InvalidSignature:
+        raise RecordError("signature does not verify: the record was altered") from None
 
 
 def verify1(
@@ -81,15 +105,9 @@ def verify1(
 ) -> Sign1:
     """Parse and check the signature with the key `key_for(kid)` returns."""
     message = parse(data)
-    headers = cbor.decode(message.protected, "protected header")
-    if not isinstance(headers, dict) or headers.get(ALG) not in ACCEPTED_ALGORITHMS:
-        raise RecordError(f"unsupported COSE algorithm {headers.get(ALG)!r}; expected EdDSA")
     key = key_for(message.kid)
     if key is None:
         kid = message.kid.hex() if message.kid else "none"
         raise RecordError(f"no registered kiosk key with kid {kid}")
-    try:
-        key.verify(message.signature, sig_structure(message.protected, message.payload))
-    except InvalidSignature:
-        raise RecordError("signature does not verify: the record was altered") from None
+    check_signature(message, key)
     return message

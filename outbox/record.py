@@ -39,6 +39,8 @@ VERSION = 1
 RECORD_TYPES = ("traveller", "audit", "test")
 DIRECTIONS = ("entry", "exit")
 GENESIS = bytes(32)
+MAX_TEXT = 256  # ids, post codes, boot ids and suite names are short
+MAX_UINT = 2**64 - 1  # CBOR's largest plain unsigned integer
 HEADER_KEYS = (
     "v", "id", "kiosk", "post", "seq", "prev", "time", "boot", "mono", "type", "officer", "dir",
     "suite",
@@ -64,6 +66,15 @@ def boot_id() -> str:
 
 def record_hash(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
+
+
+def _short(value: Any) -> str:
+    """A value as it may appear in a one-line problem: its repr, cut to 40 characters."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long to print
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 @dataclass(frozen=True)
@@ -102,9 +113,11 @@ class Header:
     def from_map(cls, value: dict[str, Any]) -> Header:
         keys = set(value) - {"body"}
         if keys != set(HEADER_KEYS):
-            raise RecordError(f"record header fields are wrong: {sorted(keys ^ set(HEADER_KEYS))}")
-        if value["v"] != VERSION:
-            raise RecordError(f"record schema version {value['v']!r} is not supported")
+            wrong = sorted(repr(k) if type(k) is not str else k for k in keys ^ set(HEADER_KEYS))
+            raise RecordError(f"record header fields are wrong: {wrong}")
+        version = value["v"]
+        if type(version) is not int or version != VERSION:
+            raise RecordError(f"record schema version {_short(version)} is not supported")
         header = cls(
             value["id"], value["kiosk"], value["post"], value["seq"], value["prev"],
             value["time"], value["boot"], value["mono"], value["type"], value["officer"],
@@ -114,16 +127,28 @@ class Header:
         return header
 
     def check(self) -> None:
-        if not (isinstance(self.record_id, bytes) and len(self.record_id) == 16):
+        """Every field of the right type and range: a header that passes can be printed,
+        sorted, compared and written as JSON without surprises."""
+        if not (type(self.record_id) is bytes and len(self.record_id) == 16):
             raise RecordError("record id must be 16 bytes (UUIDv7)")
-        if not (isinstance(self.seq, int) and self.seq >= 1):
-            raise RecordError("sequence numbers start at 1")
-        if not (isinstance(self.prev, bytes) and len(self.prev) == 32):
+        for name in ("kiosk", "post", "boot", "officer", "suite"):
+            text = getattr(self, name)
+            if type(text) is not str or not 0 < len(text) <= MAX_TEXT:
+                raise RecordError(f"{name} must be a text string of 1 to {MAX_TEXT} characters")
+        if type(self.seq) is not int or not 1 <= self.seq <= MAX_UINT:
+            raise RecordError("sequence numbers are whole numbers from 1")
+        if not (type(self.prev) is bytes and len(self.prev) == 32):
             raise RecordError("prev must be a 32-byte SHA-256")
-        if self.record_type not in RECORD_TYPES:
-            raise RecordError(f"record type {self.record_type!r} is not one of {RECORD_TYPES}")
-        if self.direction not in DIRECTIONS:
-            raise RecordError(f"direction {self.direction!r} is not entry or exit")
+        for name in ("time_ms", "mono_ns"):
+            number = getattr(self, name)
+            if type(number) is not int or not 0 <= number <= MAX_UINT:
+                raise RecordError(f"{name.split('_')[0]} must be a whole number from 0")
+        if type(self.record_type) is not str or self.record_type not in RECORD_TYPES:
+            raise RecordError(
+                f"record type {_short(self.record_type)} is not one of {RECORD_TYPES}"
+            )
+        if type(self.direction) is not str or self.direction not in DIRECTIONS:
+            raise RecordError(f"direction {_short(self.direction)} is not entry or exit")
 
     @property
     def info(self) -> bytes:
@@ -135,7 +160,11 @@ class Header:
 
 
 def seal_record(
-    header: Header, body: dict[str, Any], central: CentralPublicKey, signing_key: Any, kid: bytes
+    header: Header,
+    body: dict[str, Any],
+    central: CentralPublicKey,
+    signing_key: cose.Signer,
+    kid: bytes,
 ) -> bytes:
     """Encrypt `body` to the central key, bound to `header`, and sign the whole."""
     header.check()
@@ -150,6 +179,7 @@ class OpenedRecord:
     header: Header
     kid: bytes | None
     ciphertext: bytes
+    message: cose.Sign1
 
     @property
     def hash(self) -> bytes:
@@ -164,9 +194,9 @@ def read_header(data: bytes) -> OpenedRecord:
 
 def _opened(data: bytes, message: cose.Sign1) -> OpenedRecord:
     payload = cbor.decode(message.payload, "record payload")
-    if not isinstance(payload, dict) or not isinstance(payload.get("body"), bytes):
+    if type(payload) is not dict or type(payload.get("body")) is not bytes:
         raise RecordError("record payload must be a map with an encrypted body")
-    return OpenedRecord(data, Header.from_map(payload), message.kid, payload["body"])
+    return OpenedRecord(data, Header.from_map(payload), message.kid, payload["body"], message)
 
 
 def verify_record(data: bytes, key_for: Any) -> OpenedRecord:
@@ -183,7 +213,7 @@ def decrypt_body(record: OpenedRecord, central: CentralPrivateKey) -> dict[str, 
         plain = suite(record.header.suite).decrypt(
             record.ciphertext, central.key, info=record.header.info
         )
-    except InvalidTag:
+    except (InvalidTag, ValueError):
         raise RecordError("body does not decrypt: wrong central key or altered record") from None
     body = cbor.decode(plain, "record body")
     if not isinstance(body, dict):

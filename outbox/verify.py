@@ -1,8 +1,15 @@
-"""Central-side verification: signatures, decryption, sequence continuity, hash chains.
+"""Central-side verification: signatures, enrolments, decryption, sequence continuity,
+hash chains.
 
 Given sealed records from any transport (files from `dir` media or an export, or a NATS
 JetStream stream), it reports per record whether it verifies, and per kiosk the gaps,
-duplicates and broken chain links, naming the record ids concerned.
+duplicates and broken chain links, naming the record ids concerned. A record is trusted
+only through an enrolment (`outbox.enrolment`): its kid enrolled for the kiosk and post its
+header names, at its capture time. Whatever the bytes, every record gets a report: a
+malformed one never stops the batch.
+
+With a state file, successive batches verify as one stream: the last verified seq and
+record hash of each kiosk are remembered, so a batch of seq 6..9 continues from 5.
 """
 
 from __future__ import annotations
@@ -10,31 +17,31 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives.asymmetric import ed25519
-
+from outbox import cose
+from outbox.enrolment import Registry, load_registry
 from outbox.errors import OutboxError, RecordError
-from outbox.keys import CentralPrivateKey, kid, load_verify_key
-from outbox.record import GENESIS, OpenedRecord, decrypt_body, read_header, verify_record
+from outbox.keys import CentralPrivateKey
+from outbox.record import GENESIS, OpenedRecord, decrypt_body, read_header
 
+__all__ = ["KioskState", "Registry", "load_registry", "load_state", "save_state", "verify"]
 
-def load_registry(directory: Path) -> dict[bytes, ed25519.Ed25519PublicKey]:
-    """Registered kiosk public keys (PEM files) by kid."""
-    if not directory.is_dir():
-        raise OutboxError(f"kiosk key registry {directory} is not a directory")
-    keys = {}
-    for path in sorted(directory.iterdir()):
-        if path.suffix in (".pem", ".pub"):
-            key = load_verify_key(path)
-            keys[kid(key)] = key
-    if not keys:
-        raise OutboxError(f"no kiosk public keys (*.pem, *.pub) in {directory}")
-    return keys
+# A record's verdict: "ok", or what is wrong with it. Only "tampered" means the bytes
+# were altered; the others are about trust (which key, for whom, when).
+STATUSES = (
+    "ok",
+    "unreadable",  # not a record at all: bad CBOR, wrong structure or field types
+    "not-enrolled",  # no enrolment for its kid under --keys: nothing could be checked
+    "tampered",  # the signature does not verify with the enrolled key
+    "wrong-kiosk",  # signed by a key enrolled for another kiosk or post
+    "outside-validity",  # signed before or after the key's validity
+    "revoked",  # signed after the key was revoked
+    "undecryptable",  # the body does not decrypt with the central key
+)
 
 
 def read_nats(url: str) -> list[tuple[str, bytes]]:
@@ -75,7 +82,7 @@ def read_nats(url: str) -> list[tuple[str, bytes]]:
     return asyncio.run(fetch())
 
 
-def read_sources(paths: Iterable[Path | str]) -> Iterator[tuple[str, bytes]]:
+def read_sources(paths: Iterable[Path | str]) -> Iterator[tuple[str, bytes | OSError]]:
     """(where, bytes) for every record under the given files, directories and
     nats://host:port/STREAM URLs."""
     for item in paths:
@@ -85,11 +92,19 @@ def read_sources(paths: Iterable[Path | str]) -> Iterator[tuple[str, bytes]]:
         path = Path(item)
         if path.is_dir():
             for item in sorted(path.rglob("*.cose")):
-                yield str(item), item.read_bytes()
+                yield str(item), _read(item)
         elif path.is_file():
-            yield str(path), path.read_bytes()
+            yield str(path), _read(path)
         else:
             raise OutboxError(f"{path} does not exist")
+
+
+def _read(path: Path) -> bytes | OSError:
+    """The file's bytes, or the error that stopped reading it (reported as unreadable)."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        return exc
 
 
 @dataclass
@@ -99,8 +114,13 @@ class RecordReport:
     kiosk: str | None = None
     seq: int | None = None
     record_type: str | None = None
+    status: str = "ok"
     problems: list[str] = field(default_factory=list)
     body: dict[str, Any] | None = None
+
+    def fail(self, status: str, problem: str) -> None:
+        self.status = status
+        self.problems.append(problem)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -110,6 +130,7 @@ class RecordReport:
             "seq": self.seq,
             "type": self.record_type,
             "ok": not self.problems,
+            "status": self.status,
             "problems": self.problems,
         }
 
@@ -124,6 +145,9 @@ class KioskReport:
     duplicates: list[str] = field(default_factory=list)  # the same record delivered twice
     conflicts: list[str] = field(default_factory=list)  # two records claim one seq
     chain_breaks: list[str] = field(default_factory=list)
+    resumed_from: int | None = None  # the state file's last verified seq
+    earlier: list[str] = field(default_factory=list)  # seq at or below it: seen before
+    state: KioskState | None = None  # what the state file remembers after this batch
 
     @property
     def ok(self) -> bool:
@@ -139,37 +163,146 @@ class KioskReport:
             "duplicates": self.duplicates,
             "conflicts": self.conflicts,
             "chain_breaks": self.chain_breaks,
+            "resumed_from": self.resumed_from,
+            "already_verified": self.earlier,
             "ok": self.ok,
         }
 
 
+@dataclass(frozen=True)
+class KioskState:
+    """The last record of a kiosk verified without a gap from seq 1 (or an earlier state)."""
+
+    seq: int
+    hash: bytes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "hash": self.hash.hex()}
+
+
+STATE_FORMAT = "border-kiosk-verify-state/1"
+
+
+def load_state(path: Path) -> dict[str, KioskState]:
+    """A state file written by `save_state`; a missing file is an empty state."""
+    import json
+
+    try:
+        data = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise OutboxError(f"verify state {path} cannot be read: {exc}") from None
+    try:
+        if data["format"] != STATE_FORMAT:
+            raise ValueError("unknown format")
+        return {
+            str(kiosk): KioskState(int(entry["seq"]), bytes.fromhex(entry["hash"]))
+            for kiosk, entry in data["kiosks"].items()
+        }
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise OutboxError(f"verify state {path} is not a {STATE_FORMAT} file ({exc})") from None
+
+
+def save_state(path: Path, states: dict[str, KioskState]) -> None:
+    """Write atomically (temporary file, fsync, rename): a crash keeps the old state."""
+    import json
+    import os
+
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "w") as out:
+        json.dump(
+            {"format": STATE_FORMAT, "kiosks": {k: v.to_dict() for k, v in sorted(states.items())}},
+            out,
+            indent=1,
+        )
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)
+
+
 def verify(
-    sources: Iterable[tuple[str, bytes]],
-    registry: dict[bytes, ed25519.Ed25519PublicKey],
+    sources: Iterable[tuple[str, bytes | OSError]],
+    registry: Registry,
     central: CentralPrivateKey | None = None,
+    state: dict[str, KioskState] | None = None,
 ) -> tuple[list[RecordReport], list[KioskReport]]:
+    """A report per record and per kiosk. With `state`, each kiosk continues from its
+    remembered seq and hash; the reports' `state` is what to remember next."""
+    state = state or {}
     reports: list[RecordReport] = []
     good: dict[str, dict[int, list[OpenedRecord]]] = defaultdict(lambda: defaultdict(list))
     for where, data in sources:
         report = RecordReport(where)
         reports.append(report)
+        record = _check_record(report, data, registry, central)
+        if record is not None:
+            good[record.header.kiosk][record.header.seq].append(record)
+    kiosks = [
+        _check_kiosk(kiosk, by_seq, state.get(kiosk)) for kiosk, by_seq in sorted(good.items())
+    ]
+    return reports, kiosks
+
+
+def _check_record(
+    report: RecordReport,
+    data: bytes | OSError,
+    registry: Registry,
+    central: CentralPrivateKey | None,
+) -> OpenedRecord | None:
+    """Fill in `report`; the record when it is fully trusted, else None."""
+    if isinstance(data, OSError):
+        report.fail("unreadable", f"cannot read the file: {data.strerror or data}")
+        return None
+    try:
+        record = read_header(data)
+    except RecordError as exc:
+        report.fail("unreadable", f"not a readable record: {exc}")
+        return None
+    except Exception as exc:  # a gap in the checks above; report it, never stop the batch
+        report.fail("unreadable", f"not a readable record ({type(exc).__name__})")
+        return None
+    _describe(report, record)
+    header = record.header
+    enrolments = registry.enrolments(record.kid)
+    kid = record.kid.hex() if record.kid else "none"
+    if not enrolments:
+        report.fail(
+            "not-enrolled",
+            f"key {kid} is not enrolled: add kiosk {header.kiosk}'s enrolment to the keys "
+            "directory (nothing was checked)",
+        )
+        return None
+    try:
+        cose.check_signature(record.message, enrolments[0].public_key)
+    except RecordError as exc:
+        report.fail("tampered", str(exc))
+        return None
+    mine = [
+        e
+        for e in enrolments
+        if e.kiosk == header.kiosk and (e.post is None or e.post == header.post)
+    ]
+    if not mine:
+        owners = ", ".join(sorted({f"{e.kiosk} at {e.post or 'any post'}" for e in enrolments}))
+        report.fail(
+            "wrong-kiosk",
+            f"signed with key {kid}, enrolled for kiosk {owners}, "
+            f"not for kiosk {header.kiosk} at {header.post}",
+        )
+        return None
+    verdicts = [e.problem_at(header.time_ms) for e in mine]
+    if all(verdicts):
+        status, reason = next(v for v in verdicts if v)
+        report.fail(status, reason)
+        return None
+    if central is not None:
         try:
-            record = verify_record(data, registry.get)
-        except (RecordError, ValueError, TypeError) as exc:
-            report.problems.append(f"tampered or unreadable: {exc}")
-            # Say which record it claims to be, if the header still reads.
-            with suppress(RecordError, ValueError, TypeError):
-                _describe(report, read_header(data))
-            continue
-        _describe(report, record)
-        if central is not None:
-            try:
-                report.body = decrypt_body(record, central)
-            except RecordError as exc:
-                report.problems.append(str(exc))
-                continue
-        good[record.header.kiosk][record.header.seq].append(record)
-    return reports, [_check_kiosk(kiosk, by_seq) for kiosk, by_seq in sorted(good.items())]
+            report.body = decrypt_body(record, central)
+        except RecordError as exc:
+            report.fail("undecryptable", str(exc))
+            return None
+    return record
 
 
 def _describe(report: RecordReport, record: OpenedRecord) -> None:
@@ -179,8 +312,12 @@ def _describe(report: RecordReport, record: OpenedRecord) -> None:
     report.record_type = record.header.record_type
 
 
-def _check_kiosk(kiosk: str, by_seq: dict[int, list[OpenedRecord]]) -> KioskReport:
+def _check_kiosk(
+    kiosk: str, by_seq: dict[int, list[OpenedRecord]], start: KioskState | None = None
+) -> KioskReport:
     report = KioskReport(kiosk)
+    base = start.seq if start else 0
+    report.resumed_from = start.seq if start else None
     seqs = sorted(by_seq)
     report.first_seq, report.last_seq = seqs[0], seqs[-1]
     chosen: dict[int, OpenedRecord] = {}
@@ -192,17 +329,26 @@ def _check_kiosk(kiosk: str, by_seq: dict[int, list[OpenedRecord]]) -> KioskRepo
             report.duplicates.append(str(record.header.uuid))
         if len(distinct) > 1:
             report.conflicts += [str(r.header.uuid) for r in distinct.values()]
+        if seq <= base:
+            report.earlier += [str(r.header.uuid) for r in distinct.values()]
+            continue
         chosen[seq] = records[0]
-    expected = 1
-    for seq in seqs:
+    expected = base + 1
+    for seq in sorted(chosen):
         if seq > expected:
             report.gaps.append((expected, seq - 1))
         expected = seq + 1
-    for seq in seqs:
-        record = chosen[seq]
-        if seq == 1:
-            if record.header.prev != GENESIS:
-                report.chain_breaks.append(str(record.header.uuid))
-        elif seq - 1 in chosen and record.header.prev != chosen[seq - 1].hash:
+    previous = {base: start.hash if start else GENESIS}
+    for seq, record in sorted(chosen.items()):
+        prev = chosen[seq - 1].hash if seq - 1 in chosen else previous.get(seq - 1)
+        if prev is not None and record.header.prev != prev:
             report.chain_breaks.append(str(record.header.uuid))
+    # Remember only what verified without a gap, a conflict or a break from the start.
+    last = start
+    broken = set(report.chain_breaks) | set(report.conflicts)
+    seq = base + 1
+    while seq in chosen and str(chosen[seq].header.uuid) not in broken:
+        last = KioskState(seq, chosen[seq].hash)
+        seq += 1
+    report.state = last
     return report

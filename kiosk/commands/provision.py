@@ -63,8 +63,16 @@ def register(subparsers: Subparsers) -> None:
     init.add_argument("--json", action="store_true")
     init.set_defaults(func=run_init)
 
-    show = actions.add_parser("show", help="the enrolment data of this kiosk")
+    show = actions.add_parser(
+        "show",
+        help="the enrolment data of this kiosk",
+        description="Print the enrolment of the kiosk's current key (kiosk, post, kid, public "
+        "key, validity). With --enrolment FILE, write it as a file for the central side's "
+        "'kiosk verify --keys DIR'; when FILE is a directory, write every enrolment this "
+        "kiosk had (after a rotation: the ended one and the new one).",
+    )
     show.add_argument("--config", type=Path, default=None)
+    show.add_argument("--enrolment", type=Path, metavar="FILE", help="write the enrolment here")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=run_show)
 
@@ -83,10 +91,28 @@ def register(subparsers: Subparsers) -> None:
     rotate = actions.add_parser(
         "rotate-key",
         help="a new signing key; the old key signs an audit record naming the new one",
+        description="Make a new signing key. The old key signs an audit record naming the "
+        "new one, its enrolment ends, and its private key is deleted. Hand both enrolments "
+        "to the central side ('kiosk provision show --enrolment DIR').",
     )
     rotate.add_argument("--config", type=Path, default=None)
+    rotate.add_argument(
+        "--enrolment", type=Path, metavar="DIR", help="also write both enrolments into DIR"
+    )
     rotate.add_argument("--json", action="store_true")
     rotate.set_defaults(func=run_rotate)
+
+    revoke = actions.add_parser(
+        "revoke",
+        help="(central side) revoke an enrolled key from a given time",
+        description="Mark the key of an enrolment file revoked: records it signed at or "
+        "after the time fail 'kiosk verify'.",
+    )
+    revoke.add_argument("enrolment", type=Path, metavar="FILE", help="the enrolment file")
+    revoke.add_argument(
+        "--at", metavar="TIME", help="ISO 8601 time with zone, e.g. 2026-12-01T10:00:00Z (now)"
+    )
+    revoke.set_defaults(func=run_revoke)
 
 
 def _register_officer(actions: Subparsers) -> None:
@@ -205,15 +231,23 @@ def _print_enrolment(data: dict[str, str], as_json: bool, qr: Any) -> None:
     print(f"post         {data['post']}")
     print(f"kid          {data['kid']}")
     print(f"fingerprint  {data['fingerprint']}")
+    print(f"valid from   {data.get('valid_from', 'ever')}")
+    if data.get("valid_until"):
+        print(f"valid until  {data['valid_until']}")
     print(data["public_key"], end="")
     print(qr(json.dumps({k: data[k] for k in ("kiosk", "post", "kid", "fingerprint")})))
 
 
 def run_show(args: argparse.Namespace) -> int:
     from kiosk import config
-    from kiosk.provisioning import qr_text, show
+    from kiosk.provisioning import qr_text, show, write_enrolments
 
-    _print_enrolment(show(config.load(args.config)), args.json, qr_text)
+    loaded = config.load(args.config)
+    if args.enrolment:
+        for path in write_enrolments(loaded, args.enrolment):
+            print(path)
+        return 0
+    _print_enrolment(show(loaded), args.json, qr_text)
     return 0
 
 
@@ -232,15 +266,34 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_rotate(args: argparse.Namespace) -> int:
     from kiosk import config
-    from kiosk.provisioning import qr_text, rotate_key
+    from kiosk.provisioning import qr_text, rotate_key, write_enrolments
 
-    data = rotate_key(config.load(args.config))
+    loaded = config.load(args.config)
+    data = rotate_key(loaded)
+    written = write_enrolments(loaded, args.enrolment) if args.enrolment else []
     if not args.json:
         print(
-            f"old key retired to {data['retired_key']}; its last record is seq "
-            f"{data['last_seq_old_key']}. Register the new key with the central side:"
+            f"old key {data['old_kid']} deleted; its validity ended at "
+            f"{data['old_valid_until']} with seq {data['last_seq_old_key']}. Hand both "
+            "enrolments to the central side ('kiosk provision show --enrolment DIR'):"
         )
+        for path in written:
+            print(path)
     _print_enrolment(data, args.json, qr_text)
+    return 0
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    from kiosk.provisioning import revoke
+    from outbox.enrolment import format_time, parse_time
+    from outbox.record import now_ms
+
+    at = parse_time(args.at, "--at") if args.at else now_ms()
+    enrolment = revoke(args.enrolment, at)
+    print(
+        f"key {enrolment.kid.hex()} of kiosk {enrolment.kiosk} revoked from {format_time(at)}; "
+        f"{args.enrolment} updated"
+    )
     return 0
 
 

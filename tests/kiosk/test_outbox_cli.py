@@ -148,22 +148,80 @@ def test_provision_check_reports_each_problem(
 
 def test_rotate_key_keeps_the_chain_verifiable_across_keys(provisioned: Path) -> None:
     assert run_kiosk("outbox", "inject", "--count", "3").returncode == 0
+    keys_dir = provisioned / "state" / "keys"
+    old_pem = (keys_dir / "kiosk.pem").read_bytes()
+    registry = provisioned / "enrolled"
+    registry.mkdir()
+    shown = run_kiosk("provision", "show", "--enrolment", str(registry / "K-7.json"))
+    assert shown.returncode == 0, shown.stderr
     rotated = run_kiosk("provision", "rotate-key", "--json")
     assert rotated.returncode == 0, rotated.stderr
     new = json.loads(rotated.stdout)
     assert new["last_seq_old_key"] == "4"  # the rotation record itself, signed by the old key
+    # The old private key is gone: no file under the keys directory holds it any more.
+    assert not list(keys_dir.glob("*.retired"))
+    assert all(old_pem not in p.read_bytes() for p in keys_dir.rglob("*") if p.is_file())
     assert run_kiosk("outbox", "inject", "--count", "2").returncode == 0
     assert run_kiosk("forward", "--once").returncode == 0
-    media, registry = provisioned / "media", provisioned / "registry"
+    media = provisioned / "media"
     central = ["--central-key", str(provisioned / "central.key")]
     old_only = run_kiosk("verify", str(media), "--keys", str(registry), *central)
     assert old_only.returncode == 1
-    assert old_only.stdout.count("no registered kiosk key with kid " + new["kid"]) == 2
-    (registry / "K-7-new.pem").write_text(new["public_key"])
-    both = run_kiosk("verify", str(media), "--keys", str(registry), *central)
-    assert both.returncode == 0, both.stdout
-    assert "kiosk K-7: 6 records, seq 1..6: ok" in both.stdout
+    assert old_only.stdout.count(f"key {new['kid']} is not enrolled") == 2
+    assert "TAMPERED" not in old_only.stdout
+    both = run_kiosk("provision", "show", "--enrolment", str(registry))
+    assert both.returncode == 0 and len(both.stdout.split()) == 2, both.stdout
+    (registry / "K-7.json").unlink()  # the same enrolment as K-7-<old kid>.json, still open
+    verified = run_kiosk("verify", str(media), "--keys", str(registry), *central)
+    assert verified.returncode == 0, verified.stdout
+    assert "kiosk K-7: 6 records, seq 1..6: ok" in verified.stdout
     assert run_kiosk("provision", "check").returncode == 0
+
+    # The ended enrolment of the old key refuses what it signs after the rotation.
+    old_file = registry / f"K-7-{new['old_kid']}.json"
+    assert json.loads(old_file.read_text())["valid_until"] == new["old_valid_until"]
+    revoke = run_kiosk("provision", "revoke", str(registry / f"K-7-{new['kid']}.json"),
+                       "--at", "2000-01-01T00:00:00Z")  # fmt: skip
+    assert revoke.returncode == 0, revoke.stderr
+    revoked = run_kiosk("verify", str(media), "--keys", str(registry), *central)
+    assert revoked.returncode == 1
+    assert revoked.stdout.count("REVOKED") == 2
+
+
+def test_a_forged_kiosk_id_is_reported_not_ok(provisioned: Path) -> None:
+    """K-7's key signing for K-8: the review saw this verify `ok`, exit 0."""
+    config = provisioned / "etc" / "kiosk.toml"
+    config.write_text(config.read_text().replace('id = "K-7"', 'id = "K-8"'))
+    assert run_kiosk("outbox", "inject", "--count", "2").returncode == 0
+    assert run_kiosk("forward", "--once").returncode == 0
+    result = run_kiosk("verify", str(provisioned / "media"), "--keys",
+                       str(provisioned / "registry"), "--json")  # fmt: skip
+    assert result.returncode == 1
+    records = [json.loads(x)["record"] for x in result.stdout.splitlines() if '"record"' in x]
+    assert [r["status"] for r in records] == ["wrong-kiosk", "wrong-kiosk"]
+
+
+def test_verify_state_continues_across_batches_and_crafted_files_get_a_line(
+    provisioned: Path,
+) -> None:
+    media = provisioned / "media"
+    state = provisioned / "verify-state.json"
+    keys = ["--keys", str(provisioned / "registry"), "--state", str(state)]
+    assert run_kiosk("outbox", "inject", "--count", "5").returncode == 0
+    assert run_kiosk("forward", "--once").returncode == 0
+    first = run_kiosk("verify", str(media), *keys)
+    assert first.returncode == 0, first.stdout + first.stderr
+    for path in media.glob("*.cose"):
+        path.unlink()
+    assert run_kiosk("outbox", "inject", "--count", "4").returncode == 0
+    assert run_kiosk("forward", "--once").returncode == 0
+    (media / "zz-crafted.cose").write_bytes(bytes.fromhex("d8246161"))  # CBOR tag 36
+    second = run_kiosk("verify", str(media), *keys)
+    assert second.returncode == 1  # only because of the crafted file
+    assert "kiosk K-7: 4 records, seq 6..9 (continuing from seq 5): ok" in second.stdout
+    assert "UNREADABLE" in second.stdout and "zz-crafted.cose" in second.stdout
+    assert "Traceback" not in second.stderr
+    assert json.loads(state.read_text())["kiosks"]["K-7"]["seq"] == 9
 
 
 def test_init_binds_devices_and_writes_quality_thresholds(tmp_path: Path) -> None:
