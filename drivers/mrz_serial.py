@@ -29,6 +29,9 @@ ETX = b"\x03"
 MRZ_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<")
 #: Line count and length of complete MRZs (TD1, TD2/MRV-B, TD3/MRV-A).
 COMPLETE = {(3, 30), (2, 36), (2, 44)}
+#: The longest frame accepted: 3x30 or 2x44 characters leave room for any terminators,
+#: prefix and suffix. A longer run is a fault (a stuck reader, a wrong port), dropped.
+MAX_FRAME = 512
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class FrameDecoder:
         self._buffer = bytearray()
         self._last = 0.0
         self._in_frame = False
+        self._dropping = False  # an over-long frame: drop bytes until STX or a pause
 
     def feed(self, data: bytes, now: float) -> list[FrameResult]:
         results: list[FrameResult] = []
@@ -93,6 +97,9 @@ class FrameDecoder:
                     results.append(self._error("truncated frame: STX again before ETX"))
                 self._buffer.clear()
                 self._in_frame = True
+                self._dropping = False
+                continue
+            if self._dropping:
                 continue
             if f.end and byte == f.end:
                 if f.start and not self._in_frame:
@@ -105,6 +112,15 @@ class FrameDecoder:
                     results.append(self._error(f"byte 0x{value:02x} outside an STX/ETX frame"))
                 continue
             self._buffer += byte
+            if len(self._buffer) > MAX_FRAME:
+                results.append(
+                    self._error(
+                        f"over-long frame: more than {MAX_FRAME} bytes without a frame end; "
+                        "dropped (check the framing setting)"
+                    )
+                )
+                self._dropping = True
+                continue
             if not f.end:
                 complete = self._complete_lines()
                 if complete is not None:
@@ -113,6 +129,8 @@ class FrameDecoder:
 
     def tick(self, now: float) -> list[FrameResult]:
         """Call regularly: a pause longer than the gap ends (or truncates) a document."""
+        if self._dropping and now - self._last >= self.framing.gap:
+            self._dropping = False
         if (self._buffer or self._in_frame) and now - self._last >= self.framing.gap:
             if self.framing.end:
                 size = len(self._buffer)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -70,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
     try:
+        _refuse_root(args, list(sys.argv[1:] if argv is None else argv))
         status: int = args.func(args)
     except KeyboardInterrupt:
         return 130
@@ -84,6 +86,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kiosk: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     return status
+
+
+def _refuse_root(args: argparse.Namespace, argv: list[str]) -> None:
+    """State files must belong to the service user: see `provisioning.refuse_root`."""
+    if os.geteuid() != 0 or getattr(args, "sim", False):
+        return  # --sim: the demo kiosk lives in the caller's own cache directory
+    from kiosk.provisioning import refuse_root
+
+    words = [args.command, getattr(args, "provision_command", None)]
+    refuse_root(" ".join(w for w in words if w), argv)
 
 
 def _one_line(exc: BaseException) -> str:

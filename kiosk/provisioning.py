@@ -123,11 +123,38 @@ def quality_section() -> list[str]:
     return lines
 
 
+# Commands that create or open the service's state files (outbox.db, officers.db and
+# their -wal/-shm companions, keys): run as root they would leave files the service user
+# cannot write, and the service would not start.
+STATE_COMMANDS = ("run", "outbox", "forward", "provision officer", "provision rotate-key")
+
+
+def service_user() -> str:
+    """The account the units run as ($KIOSK_SERVICE_USER overrides it, for tests)."""
+    return os.environ.get("KIOSK_SERVICE_USER", SERVICE_USER)
+
+
+def refuse_root(command: str, argv: list[str]) -> None:
+    """Refuse a state command run as root on a machine that has the service user."""
+    if os.geteuid() != 0 or not command.startswith(STATE_COMMANDS):
+        return
+    user = service_user()
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        return  # no service installed (a workstation, a build machine): nothing to protect
+    shown = " ".join(argv) or command
+    raise KioskError(
+        f"do not run 'kiosk {command}' as root: files it creates would belong to root and "
+        f"the {user} service could not use them; run: sudo -u {user} kiosk {shown}"
+    )
+
+
 def _chown_to_service(path: Path) -> None:
     if os.geteuid() != 0:
         return
     try:
-        user = pwd.getpwnam(SERVICE_USER)
+        user = pwd.getpwnam(service_user())
     except KeyError:
         return  # not installed as a service (a workstation, a test)
     os.chown(path, user.pw_uid, user.pw_gid)

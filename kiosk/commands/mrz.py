@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Iterator
 
-from kiosk import UsageError
+from kiosk import KioskError, UsageError
 from kiosk.commands import Subparsers
 
 
@@ -83,10 +83,25 @@ def run_scan(args: argparse.Namespace) -> int:
     return status
 
 
+def _stdin_lines() -> Iterator[str]:
+    """Standard input as UTF-8 lines; a byte that is not UTF-8 stops with one error line
+    naming its offset (what was read before it has been printed)."""
+    offset = 0
+    for raw in sys.stdin.buffer:
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            where = offset + exc.start
+            raise KioskError(
+                f"standard input is not UTF-8 text: byte 0x{raw[exc.start]:02x} at offset {where}"
+            ) from None
+        offset += len(raw)
+
+
 def _stdin_blocks() -> Iterator[list[str]]:
     """MRZs on standard input, separated by one or more blank lines."""
     block: list[str] = []
-    for line in sys.stdin:
+    for line in _stdin_lines():
         if line.strip():
             block.append(line)
         elif block:

@@ -128,7 +128,7 @@ def read_image(
         return ImageRead(False, elapsed_ms=elapsed, timings=timings)
     _, grid, pred, result = best
     if result is not None and not result.valid and not _looks_like_mrz(result, pred):
-        log.debug("the best candidate reads like ordinary print, not an MRZ: %s", result.lines)
+        log.debug("the best candidate reads like ordinary print, not an MRZ")
         return ImageRead(False, elapsed_ms=elapsed, timings=timings)
     n = grid.columns
     if result is not None and result.valid:

@@ -154,3 +154,22 @@ def test_events_reach_asyncio_without_blocking_the_loop() -> None:
         return got
 
     assert asyncio.run(scenario()) == [DeviceConnected, TD3]
+
+
+@pytest.mark.parametrize("preset", ["cr", "stx-etx"])
+def test_an_over_long_frame_is_dropped_once_in_linear_time(preset: str) -> None:
+    """200 KB without a pause cost 3.9 s of CPU (the buffer was re-split per byte)."""
+    framing = PRESETS[preset]
+    decoder = FrameDecoder(framing)
+    flood = framing.start + (b"P<UTO" * 40 + b"\r") * 1000  # ~200 KB, no frame end
+    started = time.process_time()
+    results = decoder.feed(flood, 0.0)
+    assert time.process_time() - started < 0.5
+    assert [r.error for r in results] == [
+        "over-long frame: more than 512 bytes without a frame end; dropped "
+        "(check the framing setting)"
+    ]
+    assert decoder.tick(framing.gap + 1) == [] or preset == "stx-etx"
+    document = framing.start + b"\r".join(line.encode() for line in TD3) + b"\r" + framing.end
+    later = decoder.feed(document, framing.gap + 2)
+    assert [r.lines for r in later if r.lines] == [TD3]
