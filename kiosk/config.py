@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,27 @@ def _one_of(*choices: str) -> Callable[[Any], str | None]:
 
 def _positive(value: Any) -> str | None:
     return None if value > 0 else "must be greater than 0"
+
+
+def _range(low: float, high: float) -> Callable[[Any], str | None]:
+    return lambda value: None if low <= value <= high else f"use a value from {low} to {high}"
+
+
+def _fingers(value: Any) -> str | None:
+    """ISO/IEC 19794-4 finger positions: 1-5 right thumb to little, 6-10 left."""
+    ok = (
+        0 < len(value) <= 10
+        and all(type(v) is int and 1 <= v <= 10 for v in value)
+        and len(set(value)) == len(value)
+    )
+    return None if ok else "use a list of distinct finger positions 1-10, e.g. [2, 7]"
+
+
+_BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400)
+
+
+def _baud(value: Any) -> str | None:
+    return None if value in _BAUD_RATES else f"use one of {', '.join(map(str, _BAUD_RATES))}"
 
 
 def _identifier(value: Any) -> str | None:
@@ -93,9 +114,47 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "path": Key(str, '"/media/border-export"', required=True),
     },
 }
-# Sections later issues define (devices, quality, ui) are passed through unchecked here
-# and validated by their own modules.
-OPEN_SECTIONS = ("devices", "quality", "ui", "policy")
+SCHEMA["ui"] = {
+    "idle_lock_minutes": Key((int, float), "5", check=_range(0.5, 24 * 60)),
+}
+SCHEMA["policy"] = {
+    "fingers": Key(list, "[2, 7]", check=_fingers),
+}
+# [devices.<role>]: which roles the lane knows, and per driver the options it takes
+# (passed to the driver's constructor, so an unknown one would be a TypeError there).
+DEVICE_ROLES = ("mrz", "fingerprint", "face_camera", "document_camera")
+DEVICE_BINDING = {
+    "driver": Key(str, '"mrz-serial"', required=True),
+    "port": Key(str, '"/dev/ttyUSB0"', required=True),
+}
+DRIVER_OPTIONS: dict[str, dict[str, Key]] = {
+    "mrz-serial": {
+        "framing": Key(str, '"cr"', check=_one_of("stx-etx", "cr", "lf", "crlf", "gap")),
+        "gap": Key((int, float), "0.25", check=_range(0.01, 10)),
+        "baudrate": Key(int, "9600", check=_baud),
+        "parity": Key(str, '"N"', check=_one_of("N", "E", "O", "M", "S")),
+    },
+    "zhiantec": {
+        "baudrate": Key(int, "57600", check=_baud),
+        "password": Key(int, "0", check=_range(0, 2**32 - 1)),
+        "poll": Key((int, float), "0.05", check=_range(0.01, 5)),
+        "switch_to": Key(int, "115200", check=_baud),
+    },
+    "uru4000": {
+        "bus": Key(int, "1", check=_range(0, 255)),
+        "address": Key(int, "4", check=_range(0, 255)),
+    },
+    "camera": {
+        "width": Key(int, "1280", check=_range(16, 8192)),
+        "height": Key(int, "720", check=_range(16, 8192)),
+        "fps": Key((int, float), "30", check=_range(1, 240)),
+        "mjpg": Key(bool, "true"),
+        "loop": Key(bool, "false"),
+        "read_timeout": Key((int, float), "2", check=_range(0.1, 60)),
+    },
+}
+# [quality] is validated by `validate_quality` (against biometrics' own list).
+OPEN_SECTIONS = ("devices", "quality")
 
 
 @dataclass(frozen=True)
@@ -168,7 +227,9 @@ def _key_lines(text: str) -> dict[tuple[str, str], int]:
     return lines
 
 
-def load(path: Path | None = None) -> Config:
+def load(path: Path | None = None, *, check: bool = True) -> Config:
+    """The configuration, validated (the first problem raised) unless `check` is False:
+    then `problems(config)` lists every one (what `kiosk provision check` prints)."""
     path = path or default_path()
     try:
         text = path.read_text()
@@ -182,17 +243,50 @@ def load(path: Path | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nest too deep") from None
     config = Config(path, data, _key_lines(text))
-    validate(config)
+    if check:
+        validate(config)
     return config
 
 
 def validate(config: Config) -> None:
+    """Raise the first problem (a `ConfigError` naming file, line and key)."""
+    for problem in _problems(config):
+        raise problem
+
+
+def problems(config: Config) -> list[str]:
+    """Every problem, one `file:line: [section] key: problem` line each."""
+    return [str(problem) for problem in _problems(config)]
+
+
+def _shown(value: Any) -> str:
+    """A value as a problem line shows it: its repr, short, whatever its depth."""
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):
+        return f"<a {type(value).__name__}>"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check_key(config: Config, section: str, key: str, value: Any, spec: Key) -> ConfigError | None:
+    kinds = spec.kind if isinstance(spec.kind, tuple) else (spec.kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        return config.error(
+            section, key, f"{_shown(value)} is the wrong type; e.g. {key} = {spec.example}"
+        )
+    problem = spec.check(value) if spec.check else None
+    return config.error(section, key, f"{_shown(value)}: {problem}") if problem else None
+
+
+def _problems(config: Config) -> Iterator[ConfigError]:
     data = config.data
     known = {name.split(".")[0] for name in SCHEMA} | set(OPEN_SECTIONS)
     for name in data:
         if name not in known:
-            raise config.error(name, "", f"unknown section; known: {', '.join(sorted(known))}")
+            yield config.error(name, "", f"unknown section; known: {', '.join(sorted(known))}")
     for section, keys in SCHEMA.items():
         values = config.section(section)
         present = _section_present(data, section)
@@ -205,19 +299,57 @@ def validate(config: Config) -> None:
                 continue
             spec = keys.get(key)
             if spec is None:
-                raise config.error(section, key, f"unknown key; known: {', '.join(sorted(keys))}")
-            if not isinstance(value, spec.kind) or isinstance(value, bool):
-                raise config.error(
-                    section, key, f"{value!r} is the wrong type; e.g. {key} = {spec.example}"
-                )
-            problem = spec.check(value) if spec.check else None
+                yield config.error(section, key, f"unknown key; known: {', '.join(sorted(keys))}")
+                continue
+            problem = _check_key(config, section, key, value, spec)
             if problem:
-                raise config.error(section, key, f"{value!r}: {problem}")
+                yield problem
         if needed:
             for key, spec in keys.items():
                 if spec.required and key not in values:
-                    raise config.error(section, key, f"missing; e.g. {key} = {spec.example}")
-    validate_quality(config)
+                    yield config.error(section, key, f"missing; e.g. {key} = {spec.example}")
+    yield from _device_problems(config)
+    try:
+        validate_quality(config)
+    except ConfigError as exc:
+        yield exc
+
+
+def _device_problems(config: Config) -> Iterator[ConfigError]:
+    """[devices.<role>]: a known role, a known driver, a port, and that driver's options."""
+    devices = config.data.get("devices", {})
+    if not isinstance(devices, dict):
+        yield config.error("devices", "", "must be a table of [devices.<role>] sections")
+        return
+    for role, binding in devices.items():
+        section = f"devices.{role}"
+        if role not in DEVICE_ROLES:
+            yield config.error(section, "", f"unknown role; known: {', '.join(DEVICE_ROLES)}")
+            continue
+        if not isinstance(binding, dict):
+            yield config.error("devices", role, 'use a table: driver = "...", port = "..."')
+            continue
+        driver = binding.get("driver")
+        options = DRIVER_OPTIONS.get(driver) if isinstance(driver, str) else None
+        if isinstance(driver, str) and options is None:
+            known = ", ".join(sorted(DRIVER_OPTIONS))
+            yield config.error(section, "driver", f"{_shown(driver)}: use one of {known}")
+            options = {}
+        keys = {**DEVICE_BINDING, **(options or {})}
+        for key, value in binding.items():
+            spec = keys.get(key)
+            if spec is None:
+                allowed = ", ".join(sorted(keys))
+                yield config.error(
+                    section, key, f"unknown option for this driver; known: {allowed}"
+                )
+                continue
+            problem = _check_key(config, section, key, value, spec)
+            if problem:
+                yield problem
+        for key, spec in DEVICE_BINDING.items():
+            if key not in binding:
+                yield config.error(section, key, f"missing; e.g. {key} = {spec.example}")
 
 
 def validate_quality(config: Config) -> None:

@@ -44,7 +44,7 @@ class InitOptions:
     devices: tuple[tuple[str, str, str], ...] = ()  # (role, driver, port)
 
 
-DEVICE_ROLES = ("mrz", "fingerprint", "face_camera", "document_camera")
+DEVICE_ROLES = config_module.DEVICE_ROLES
 
 
 def parse_device(text: str) -> tuple[str, str, str]:
@@ -303,11 +303,16 @@ def show(config: config_module.Config) -> dict[str, str]:
 
 
 def check(path: Path, *, timeout: float = 3.0) -> list[str]:
-    """Every problem found, one line each; an empty list means the kiosk is ready."""
+    """Every problem found, one line each; an empty list means the kiosk is ready. The
+    configuration is checked first, every key (the same validation the services run);
+    the keys, devices and link only once it is valid."""
     try:
-        config = config_module.load(path)
+        config = config_module.load(path, check=False)
     except KioskError as exc:
         return [str(exc)]
+    invalid = config_module.problems(config)
+    if invalid:
+        return invalid
     from outbox.errors import OutboxError
     from outbox.keys import load_central_public, load_signing_key
 

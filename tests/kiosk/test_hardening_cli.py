@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.kiosk.test_cli import run_kiosk
+from tests.kiosk.test_outbox_cli import provisioned  # noqa: F401 - a fixture
 
 MRZ = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10\n"
 
@@ -55,3 +56,57 @@ def test_mrz_parse_names_the_offset_of_a_non_utf8_byte() -> None:
     assert result.stderr.decode() == (
         f"kiosk: error: standard input is not UTF-8 text: byte 0xff at offset {len(MRZ) + 6}\n"
     )
+
+
+def test_provision_check_names_every_bad_value_with_file_line_and_key(
+    provisioned: Path,  # noqa: F811
+) -> None:
+    """Each of these gave a traceback at start, and `provision check` said "ready"."""
+    config = provisioned / "etc" / "kiosk.toml"
+    base = config.read_text()
+    added = [
+        "[ui]",
+        'idle_lock_minutes = "five"',
+        "[policy]",
+        "fingers = 5",
+        "[devices.mrz]",
+        'driver = "mrz-serial"',
+        'port = "/dev/ttyUSB0"',
+        "framing = 5",
+        "[devices.fingerprint]",
+        'driver = "fingerprint-9000"',
+        'port = "/dev/ttyUSB1"',
+        "[devices.face_camera]",
+        'driver = "camera"',
+        'port = "/dev/video0"',
+        "fps = " + "[" * 5000 + "]" * 5000,
+    ]
+    config.write_text(base + "\n" + "\n".join(added) + "\n")
+    first = len(base.splitlines()) + 2
+    result = run_kiosk("provision", "check")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "ready" not in result.stdout
+    assert result.stderr.strip() == f"{config}: not valid TOML: arrays or tables nest too deep"
+
+    added[-1] = "fps = " + "[" * 50 + "]" * 50
+    config.write_text(base + "\n" + "\n".join(added) + "\n")
+    result = run_kiosk("provision", "check")
+    line = {text: first + i for i, text in enumerate(added)}
+    lines = result.stderr.splitlines()
+    assert lines[:4] == [
+        f"{config}:{line[added[1]]}: [ui] idle_lock_minutes: 'five' is the wrong type; "
+        "e.g. idle_lock_minutes = 5",
+        f"{config}:{line['fingers = 5']}: [policy] fingers: 5 is the wrong type; "
+        "e.g. fingers = [2, 7]",
+        f"{config}:{line['framing = 5']}: [devices.mrz] framing: 5 is the wrong type; "
+        'e.g. framing = "cr"',
+        f"{config}:{line[added[9]]}: [devices.fingerprint] driver: 'fingerprint-9000': "
+        "use one of camera, mrz-serial, uru4000, zhiantec",
+    ]
+    assert len(lines) == 5 and lines[4].startswith(f"{config}:{line[added[-1]]}: ")
+    assert "[devices.face_camera] fps:" in lines[4]
+    assert "is the wrong type; e.g. fps = 30" in lines[4]
+    # The services refuse the same file with the first of these lines.
+    status = run_kiosk("outbox", "status")
+    assert status.returncode == 1
+    assert status.stderr == "kiosk: error: " + result.stderr.splitlines()[0] + "\n"
