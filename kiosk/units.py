@@ -6,12 +6,14 @@ the same files serve a venv under /opt and a test's temporary root.
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk import KioskError
+from kiosk.config import Config
 
 SOURCE = Path(__file__).resolve().parents[1] / "systemd"
 
@@ -37,8 +39,25 @@ def default_kiosk_bin() -> str:
     return str(Path(sys.executable).parent / "kiosk")
 
 
-def install_units(root: Path, kiosk_bin: str, source: Path = SOURCE) -> list[Path]:
-    """Write every deployment file under `root` and return the paths written."""
+def writable_paths(config: Config | None) -> list[str]:
+    """Paths outside the state directory the forwarder writes: the `dir` transport's media
+    (optional, `-`: the unit still starts while no medium is mounted; keep the mount point)."""
+    if config is None or config.get("forward", "transport") != "dir":
+        return []
+    return [f"-{config.get('forward.dir', 'path')}"]
+
+
+def _render(text: str, kiosk_bin: str, read_write: list[str]) -> str:
+    text = text.replace("@KIOSK_BIN@", kiosk_bin)
+    lines = [f"ReadWritePaths={path}" for path in read_write]
+    return re.sub(r"^# @READ_WRITE_PATHS@.*\n", "".join(f"{x}\n" for x in lines), text, flags=re.M)
+
+
+def install_units(
+    root: Path, kiosk_bin: str, source: Path = SOURCE, config: Config | None = None
+) -> list[Path]:
+    """Write every deployment file under `root` and return the paths written. With the
+    kiosk's configuration, the forwarder may write where its transport needs to."""
     if not source.is_dir():
         raise KioskError(f"deployment files not found in {source}; run from a source checkout")
     if not Path(kiosk_bin).is_file():
@@ -49,7 +68,7 @@ def install_units(root: Path, kiosk_bin: str, source: Path = SOURCE) -> list[Pat
         target.parent.mkdir(parents=True, exist_ok=True)
         if placement.template:
             text = (source / placement.source).read_text()
-            target.write_text(text.replace("@KIOSK_BIN@", kiosk_bin))
+            target.write_text(_render(text, kiosk_bin, writable_paths(config)))
         else:
             shutil.copyfile(source / placement.source, target)
         target.chmod(0o644)

@@ -33,6 +33,13 @@ def register(subparsers: Subparsers) -> None:
     )
     units.add_argument("--root", type=Path, default=Path("/"), help="install under this root")
     units.add_argument("--kiosk-bin", help="path of the installed kiosk command")
+    units.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="the kiosk's configuration, for paths the units must be allowed to write "
+        "(the dir transport's media); default: the usual one, if it exists",
+    )
     units.set_defaults(func=run_install_units)
 
     _register_officer(actions)
@@ -308,8 +315,11 @@ def run_central_key(args: argparse.Namespace) -> int:
 
 
 def run_install_units(args: argparse.Namespace) -> int:
+    from kiosk import config
     from kiosk.units import default_kiosk_bin, install_units
 
-    for path in install_units(args.root, args.kiosk_bin or default_kiosk_bin()):
-        print(path)
+    path = args.config or config.default_path()
+    loaded = config.load(path) if args.config or path.exists() else None
+    for written in install_units(args.root, args.kiosk_bin or default_kiosk_bin(), config=loaded):
+        print(written)
     return 0

@@ -103,3 +103,51 @@ def test_missing_kiosk_bin_is_a_clear_error(tmp_path: Path) -> None:
     assert result.stderr.strip() == (
         "kiosk: error: /nope/kiosk does not exist; pass --kiosk-bin with the installed path"
     )
+
+
+@pytest.fixture(scope="module")
+def dir_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Units rendered for a kiosk whose transport writes to removable media."""
+    base = tmp_path_factory.mktemp("dir-kiosk")
+    assert (
+        run_kiosk("provision", "central-key", str(base / "c.key"), str(base / "c.pub")).returncode
+        == 0
+    )
+    (base / "media").mkdir()
+    config = base / "kiosk.toml"
+    init = run_kiosk(
+        "provision", "init", "--config", str(config), "--kiosk-id", "K-1", "--post", "P",
+        "--state-dir", str(base / "state"), "--central-key", str(base / "c.pub"),
+        "--transport", "dir", "--dir", str(base / "media"),
+    )  # fmt: skip
+    assert init.returncode == 0, init.stderr
+    root = base / "root"
+    result = run_kiosk("provision", "install-units", "--root", str(root), "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def test_the_forwarder_may_write_the_dir_transports_media(dir_root: Path) -> None:
+    """Under ProtectSystem=strict the dir transport could not write its media."""
+    text = unit(dir_root, "border-forwarder.service").read_text()
+    media = dir_root.parent / "media"
+    assert re.search(rf"^ReadWritePaths=-{re.escape(str(media))}$", text, re.M)
+    assert "@READ_WRITE_PATHS@" not in text
+
+
+@needs_systemd
+def test_the_dir_transport_unit_verifies_without_any_warning(dir_root: Path) -> None:
+    result = subprocess.run(
+        ["systemd-analyze", "verify", str(unit(dir_root, "border-forwarder.service"))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+
+
+@pytest.mark.parametrize("name", ["border-kiosk.service", "border-forwarder.service"])
+def test_no_core_dumps(root: Path, name: str) -> None:
+    """A core dump of either service would hold traveller data or key material."""
+    assert re.search(r"^LimitCORE=0$", unit(root, name).read_text(), re.M)
+    assert "@READ_WRITE_PATHS@" not in unit(root, name).read_text()
