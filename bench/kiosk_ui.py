@@ -104,7 +104,7 @@ async def lag_while_registering(
                 if lag > 60:
                     print(f"   (lag {lag:.0f} ms during {step}, traveller {done})", file=sys.stderr)
 
-        await pilot.press(*"demo", "enter", *"1234", "enter")
+        await pilot.press(*"demo", "enter", *"123456", "enter")
         while services.pipeline.state is State.LOGGED_OUT:
             await pilot.pause(0.02)
         task = asyncio.create_task(probe())

@@ -85,6 +85,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "keys": {
         "signing_key": Key(str, '"/var/lib/border-kiosk/keys/kiosk.pem"'),
         "central_public_key": Key(str, '"/etc/border-kiosk/central.pub"', required=True),
+        "pin_pepper": Key(str, '"/etc/border-kiosk/pin-pepper"'),
     },
     "outbox": {
         "path": Key(str, '"/var/lib/border-kiosk/outbox.db"'),
@@ -204,6 +205,11 @@ class Config:
     @property
     def outbox_path(self) -> Path:
         return Path(self.get("outbox", "path", self.state_dir / "outbox.db"))
+
+    @property
+    def pin_pepper(self) -> Path:
+        """The officers' PIN pepper: outside the state directory, next to this file."""
+        return Path(self.get("keys", "pin_pepper", self.path.parent / "pin-pepper"))
 
     @property
     def officers_path(self) -> Path:

@@ -150,6 +150,23 @@ def refuse_root(command: str, argv: list[str]) -> None:
     )
 
 
+def make_pepper(path: Path) -> bool:
+    """The officers' PIN pepper (outside the state directory and the database): created
+    once, readable by root and the service group only. False when it already exists."""
+    from kiosk.officers import create_pepper
+
+    if path.exists():
+        return False
+    create_pepper(path)
+    if os.geteuid() == 0:
+        try:
+            group = pwd.getpwnam(service_user()).pw_gid
+        except KeyError:
+            return True
+        os.chown(path, 0, group)
+    return True
+
+
 def _chown_to_service(path: Path) -> None:
     if os.geteuid() != 0:
         return
@@ -198,6 +215,7 @@ def init(options: InitOptions) -> dict[str, str]:
     for path in (options.state_dir, keys_dir, signing_key_path):
         _chown_to_service(path)
     options.config_path.parent.mkdir(parents=True, exist_ok=True)
+    make_pepper(options.config_path.parent / "pin-pepper")
     central_copy = options.config_path.parent / "central.pub"
     if central_copy.resolve() != options.central_key.resolve():
         shutil.copyfile(options.central_key, central_copy)

@@ -1,7 +1,7 @@
 """`kiosk run --sim`: a complete kiosk on emulated parts, in a scratch directory.
 
 It provisions a throw-away kiosk (its own central key pair, so the demo's records can be
-verified), two accounts (officer `demo` PIN 1234, technician `tech` PIN 4321), a `dir`
+verified), two accounts (officer `demo` PIN 123456, technician `tech` PIN 654321), a `dir`
 transport into `<sim dir>/central-inbox`, and a queue of scripted travellers whose
 documents the simulated reader delivers. Nothing here is used outside --sim.
 """
@@ -25,8 +25,8 @@ from kiosk.provisioning import InitOptions, init
 log = logging.getLogger(__name__)
 
 DEMO_ACCOUNTS = (
-    ("demo", "Demo Officer", Role.OFFICER, "1234"),
-    ("tech", "Demo Technician", Role.TECHNICIAN, "4321"),
+    ("demo", "Demo Officer", Role.OFFICER, "123456"),
+    ("tech", "Demo Technician", Role.TECHNICIAN, "654321"),
 )
 
 
@@ -315,10 +315,20 @@ def prepare(directory: Path) -> config_module.Config:
                 transport_settings={"path": str(inbox)},
             )
         )
-        officers = OfficerStore(directory / "state" / "officers.db")
+        officers = OfficerStore.for_config(config_module.load(config_path))
         for officer_id, name, role, pin in DEMO_ACCOUNTS:
             officers.add(officer_id, name, role, pin)
-    return config_module.load(config_path)
+    config = config_module.load(config_path)
+    if not config.pin_pepper.exists():  # a demo kiosk from before PINs had a pepper
+        from kiosk.officers import create_pepper
+
+        create_pepper(config.pin_pepper)
+        for stale in config.state_dir.glob("officers.db*"):
+            stale.unlink()
+        officers = OfficerStore.for_config(config)
+        for officer_id, name, role, pin in DEMO_ACCOUNTS:
+            officers.add(officer_id, name, role, pin)
+    return config
 
 
 SURNAMES = ["ERIKSSON", "OKAFOR", "NAKAMURA", "SILVA", "MULLER", "DUBOIS", "KOWALSKA", "HASSAN"]

@@ -131,6 +131,12 @@ def _register_officer(actions: Subparsers) -> None:
         help="the kiosk's state directory (default: $KIOSK_STATE_DIR, else the configuration's)",
     )
     officer.add_argument("--config", type=Path, default=None)
+    officer.add_argument(
+        "--pepper",
+        type=Path,
+        default=None,
+        help="the PIN pepper file (default: the configuration's [keys] pin_pepper)",
+    )
     verbs = officer.add_subparsers(dest="officer_command", metavar="ACTION")
     verbs.required = True
     add = verbs.add_parser("add", help="create an account (the PIN is asked for)")
@@ -150,6 +156,17 @@ def _register_officer(actions: Subparsers) -> None:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=run_officer)
 
+    pepper = actions.add_parser(
+        "pepper",
+        help="create the officers' PIN pepper if it is missing",
+        description="Create the secret that keys every PIN hash, at the configuration's "
+        "[keys] pin_pepper (default: pin-pepper next to the configuration). 'provision "
+        "init' makes it; this is for kiosks set up before. Never replace an existing one: "
+        "every PIN would stop working.",
+    )
+    pepper.add_argument("--config", type=Path, default=None)
+    pepper.set_defaults(func=run_pepper)
+
 
 def _read_pin() -> str:
     """Twice at a terminal, once from a pipe (for provisioning scripts)."""
@@ -163,15 +180,22 @@ def _read_pin() -> str:
 
 def run_officer(args: argparse.Namespace) -> int:
     from kiosk import config
-    from kiosk.officers import OfficerStore, Role
+    from kiosk.officers import OfficerStore, Role, load_pepper
 
+    loaded = None
+    if args.config or config.default_path().exists():
+        loaded = config.load(args.config)
     state_dir = args.state_dir or (
         Path(os.environ["KIOSK_STATE_DIR"])
         if "KIOSK_STATE_DIR" in os.environ
         else config.load(args.config).state_dir
     )
-    store = OfficerStore(state_dir / "officers.db")
     verb = args.officer_command
+    pepper_path = args.pepper or (loaded.pin_pepper if loaded else None)
+    if pepper_path is None and verb in ("add", "reset-pin"):
+        raise KioskError("setting a PIN needs the PIN pepper: pass --pepper FILE or --config")
+    pepper = load_pepper(pepper_path) if pepper_path else None
+    store = OfficerStore(state_dir / "officers.db", pepper=pepper)
     if verb == "list":
         officers = store.list()
         if args.json:
@@ -198,6 +222,15 @@ def run_officer(args: argparse.Namespace) -> int:
     elif verb == "reset-pin":
         store.reset_pin(args.officer_id, _read_pin())
         print(f"new PIN set for {args.officer_id}")
+    return 0
+
+
+def run_pepper(args: argparse.Namespace) -> int:
+    from kiosk import config
+    from kiosk.provisioning import make_pepper
+
+    path = config.load(args.config).pin_pepper
+    print(f"{path} {'created' if make_pepper(path) else 'exists; left as it is'}")
     return 0
 
 

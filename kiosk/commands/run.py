@@ -15,7 +15,7 @@ def register(subparsers: Subparsers) -> None:
         "run",
         help="the officer UI; --sim runs it on emulated devices",
         description="The officer UI. With --sim: a demo kiosk provisioned in --sim-dir "
-        "(officer 'demo', PIN 1234; technician 'tech', PIN 4321) with scripted travellers.",
+        "(officer 'demo', PIN 123456; technician 'tech', PIN 654321) with scripted travellers.",
     )
     parser.add_argument("--sim", action="store_true", help="emulated devices, demo travellers")
     parser.add_argument(

@@ -44,7 +44,7 @@ class Services:
             pipeline.observers.append(counter.pipeline_changed)
         return cls(
             config=config,
-            officers=OfficerStore(config.officers_path),
+            officers=OfficerStore.for_config(config),
             pipeline=pipeline,
             sealer=sealer,
             hub=DeviceHub(specs),

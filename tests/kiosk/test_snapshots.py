@@ -34,7 +34,7 @@ def show(pilot: Any, index: int) -> None:
 
 
 async def logged_in(pilot: Any) -> None:
-    await pilot.press(*"demo", "enter", *"1234", "enter")
+    await pilot.press(*"demo", "enter", *"123456", "enter")
     services = pilot.app.services
     for _ in range(100):
         await pilot.pause(0.05)

@@ -36,7 +36,7 @@ async def select(pilot, role: str) -> None:  # type: ignore[no-untyped-def]
 
 
 async def open_technician_screen(pilot) -> None:  # type: ignore[no-untyped-def]
-    await login(pilot, "tech", "4321")
+    await login(pilot, "tech", "654321")
     await until(pilot, lambda: pilot.app.services.pipeline.state is State.WAITING)
     await pilot.press("t")
     await until(pilot, lambda: isinstance(pilot.app.screen, TechnicianScreen))

@@ -60,7 +60,7 @@ def test_register_a_traveller_in_a_real_terminal(tmp_path: Path) -> None:
     try:
         wait_for(session, "Officer id")
         type_officer_id(session, "demo")
-        keys(session, "Enter", *"1234", "Enter")
+        keys(session, "Enter", *"123456", "Enter")
         wait_for(session, "Waiting for a document")
         keys(session, "s")
         screen = wait_for(session, "Enter to confirm")

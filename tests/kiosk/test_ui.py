@@ -45,7 +45,7 @@ def sealed_bodies(services: Services, tmp_path: Path, record_type: str) -> list[
     return out
 
 
-async def login(pilot, officer: str = "demo", pin: str = "1234") -> None:  # type: ignore[no-untyped-def]
+async def login(pilot, officer: str = "demo", pin: str = "123456") -> None:  # type: ignore[no-untyped-def]
     await pilot.press(*officer, "enter", *pin, "enter")
     for _ in range(50):
         await pilot.pause(0.05)
@@ -185,7 +185,7 @@ async def test_technician_screen_is_for_technicians_only(services: Services) -> 
         assert not isinstance(pilot.app.screen, TechnicianScreen)
         await pilot.press("ctrl+l")
         await pilot.pause(0.1)
-        await login(pilot, "tech", "4321")
+        await login(pilot, "tech", "654321")
         await pilot.press("t")
         await pilot.pause(0.3)
         assert isinstance(pilot.app.screen, TechnicianScreen)
@@ -208,7 +208,7 @@ async def test_idle_lock_resumes_for_the_same_officer(services: Services) -> Non
         app.idle_lock_seconds = 0.3
         await pilot.pause(1.6)
         assert isinstance(app.screen, LoginScreen) and app.locked
-        await pilot.press("tab", *"1234", "enter")  # officer id is filled in already
+        await pilot.press("tab", *"123456", "enter")  # officer id is filled in already
         for _ in range(40):
             await pilot.pause(0.05)
             if not app.locked:
