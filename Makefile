@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-EXTRAS := test,bench,train,sim
+EXTRAS := test,bench,train,sim,pkcs11
 
 # Debian packages the project needs at run time or in its tests.
 APT_PACKAGES := \
@@ -19,6 +19,7 @@ APT_PACKAGES := \
 	fonts-ocr-b \
 	systemd \
 	nats-server \
+	softhsm2 \
 	umockdev
 
 .PHONY: all setup system-deps venv test lint typecheck pytest demo bench clean

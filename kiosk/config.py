@@ -199,6 +199,20 @@ class Config:
         return Path(self.get("keys", "signing_key", self.state_dir / "keys" / "kiosk.pem"))
 
     @property
+    def signing_key_spec(self) -> str:
+        """The signing key as configured: a key file's path or a `pkcs11:` token URI."""
+        return str(self.get("keys", "signing_key", self.state_dir / "keys" / "kiosk.pem"))
+
+    @property
+    def signing_key_in_token(self) -> bool:
+        return self.signing_key_spec.startswith("pkcs11:")
+
+    @property
+    def keys_dir(self) -> Path:
+        """Where the kiosk's key material and its enrolments live."""
+        return self.state_dir / "keys" if self.signing_key_in_token else self.signing_key.parent
+
+    @property
     def central_public_key(self) -> Path:
         return Path(self.get("keys", "central_public_key"))
 

@@ -42,6 +42,7 @@ class InitOptions:
     transport: str
     transport_settings: dict[str, str]
     devices: tuple[tuple[str, str, str], ...] = ()  # (role, driver, port)
+    signing_key: str | None = None  # a pkcs11: URI: make the key in that token instead
 
 
 DEVICE_ROLES = config_module.DEVICE_ROLES
@@ -70,7 +71,7 @@ def _toml_value(value: Any) -> str:
     return str(value)
 
 
-def render_config(options: InitOptions, central_copy: Path, signing_key: Path) -> str:
+def render_config(options: InitOptions, central_copy: Path, signing_key: str) -> str:
     lines = [
         "# Border kiosk configuration, written by 'kiosk provision init'.",
         "# Check it with 'kiosk provision check'. Keys: docs/configuration.md.",
@@ -82,7 +83,7 @@ def render_config(options: InitOptions, central_copy: Path, signing_key: Path) -
         f"state_dir = {_toml_value(str(options.state_dir))}",
         "",
         "[keys]",
-        f"signing_key = {_toml_value(str(signing_key))}",
+        f"signing_key = {_toml_value(signing_key)}",
         f"central_public_key = {_toml_value(str(central_copy))}",
         "",
         "[outbox]",
@@ -194,6 +195,7 @@ def init(options: InitOptions) -> dict[str, str]:
             for k, v in options.transport_settings.items()
         },
         devices=options.devices,
+        signing_key=options.signing_key,
     )
     if options.config_path.exists():
         raise KioskError(f"{options.config_path} exists; remove it first to provision anew")
@@ -202,24 +204,33 @@ def init(options: InitOptions) -> dict[str, str]:
     keys_dir.mkdir(parents=True, exist_ok=True)
     options.state_dir.chmod(0o750)
     keys_dir.chmod(0o700)
-    signing_key_path = keys_dir / "kiosk.pem"
-    if signing_key_path.exists():
-        raise KioskError(f"{signing_key_path} exists; use 'kiosk provision rotate-key'")
-    key = generate_signing_key(signing_key_path)
     from outbox.enrolment import Enrolment
     from outbox.record import now_ms
 
+    signing_key_path = keys_dir / "kiosk.pem"
+    key: Any
+    if options.signing_key:
+        from outbox import token
+
+        key = token.generate(options.signing_key)
+        signing_key: str = options.signing_key
+    else:
+        if signing_key_path.exists():
+            raise KioskError(f"{signing_key_path} exists; use 'kiosk provision rotate-key'")
+        key = generate_signing_key(signing_key_path)
+        signing_key = str(signing_key_path)
+        _chown_to_service(signing_key_path)
     _store_enrolment(
-        signing_key_path, Enrolment(options.kiosk_id, options.post, key.public_key(), now_ms())
+        keys_dir, Enrolment(options.kiosk_id, options.post, key.public_key(), now_ms())
     )
-    for path in (options.state_dir, keys_dir, signing_key_path):
+    for path in (options.state_dir, keys_dir):
         _chown_to_service(path)
     options.config_path.parent.mkdir(parents=True, exist_ok=True)
     make_pepper(options.config_path.parent / "pin-pepper")
     central_copy = options.config_path.parent / "central.pub"
     if central_copy.resolve() != options.central_key.resolve():
         shutil.copyfile(options.central_key, central_copy)
-    text = render_config(options, central_copy, signing_key_path)
+    text = render_config(options, central_copy, signing_key)
     temporary = options.config_path.with_suffix(".tmp")
     temporary.write_text(text)
     try:
@@ -228,7 +239,7 @@ def init(options: InitOptions) -> dict[str, str]:
         temporary.unlink()
         raise KioskError(f"the configuration would be invalid: {exc}") from None
     temporary.replace(options.config_path)
-    return enrolment_data(_stored_enrolments(signing_key_path)[kid(key.public_key())])
+    return enrolment_data(_stored_enrolments(keys_dir)[kid(key.public_key())])
 
 
 def enrolment_data(enrolment: Enrolment) -> dict[str, str]:
@@ -243,15 +254,15 @@ def enrolment_data(enrolment: Enrolment) -> dict[str, str]:
     return {**data, "fingerprint": hashlib.sha256(der).hexdigest()}
 
 
-def _enrolments_dir(signing_key: Path) -> Path:
+def _enrolments_dir(keys_dir: Path) -> Path:
     """Every enrolment this kiosk ever had, by kid: public data, kept next to the key."""
-    return signing_key.parent / "enrolments"
+    return keys_dir / "enrolments"
 
 
-def _store_enrolment(signing_key: Path, enrolment: Enrolment) -> Path:
+def _store_enrolment(keys_dir: Path, enrolment: Enrolment) -> Path:
     from outbox import enrolment as enrolments
 
-    directory = _enrolments_dir(signing_key)
+    directory = _enrolments_dir(keys_dir)
     directory.mkdir(mode=0o755, exist_ok=True)
     path = directory / f"{enrolment.kid.hex()}{enrolments.SUFFIX}"
     enrolments.write(path, enrolment)
@@ -260,10 +271,10 @@ def _store_enrolment(signing_key: Path, enrolment: Enrolment) -> Path:
     return path
 
 
-def _stored_enrolments(signing_key: Path) -> dict[bytes, Enrolment]:
+def _stored_enrolments(keys_dir: Path) -> dict[bytes, Enrolment]:
     from outbox import enrolment as enrolments
 
-    directory = _enrolments_dir(signing_key)
+    directory = _enrolments_dir(keys_dir)
     found = {}
     if directory.is_dir():
         for path in sorted(directory.glob(f"*{enrolments.SUFFIX}")):
@@ -276,12 +287,17 @@ def current_enrolment(config: config_module.Config) -> Enrolment:
     """The enrolment of the key the kiosk signs with now. A kiosk provisioned before
     enrolments were kept gets one valid from the key file's modification time."""
     from outbox.enrolment import Enrolment
-    from outbox.keys import kid, load_signing_key
+    from outbox.keys import kid, load_signer
 
-    public = load_signing_key(config.signing_key).public_key()
-    stored = _stored_enrolments(config.signing_key).get(kid(public))
+    public = load_signer(config.signing_key_spec).public_key()
+    stored = _stored_enrolments(config.keys_dir).get(kid(public))
     if stored is not None:
         return stored
+    if config.signing_key_in_token:
+        raise KioskError(
+            "no enrolment of the token's key is kept in "
+            f"{_enrolments_dir(config.keys_dir)}; it was not made by 'kiosk provision init'"
+        )
     made = int(config.signing_key.stat().st_mtime * 1000)
     return Enrolment(config.kiosk_id, config.post, public, made)
 
@@ -296,7 +312,7 @@ def write_enrolments(config: config_module.Config, target: Path) -> list[Path]:
     if not target.is_dir():
         enrolments.write(target, current)
         return [target]
-    every = {**_stored_enrolments(config.signing_key), current.kid: current}
+    every = {**_stored_enrolments(config.keys_dir), current.kid: current}
     written = []
     for key_id, enrolment in sorted(every.items()):
         path = target / f"{enrolment.kiosk}-{key_id.hex()}{enrolments.SUFFIX}"
@@ -336,7 +352,14 @@ def check(path: Path, *, timeout: float = 3.0) -> list[str]:
 
     problems: list[str] = []
     key_path = config.signing_key
-    if not key_path.exists():
+    if config.signing_key_in_token:
+        from outbox.keys import load_signer
+
+        try:
+            load_signer(config.signing_key_spec)
+        except OutboxError as exc:
+            problems.append(str(exc))
+    elif not key_path.exists():
         problems.append(f"signing key {key_path} is missing; run 'kiosk provision init'")
     else:
         mode = stat.S_IMODE(key_path.stat().st_mode)
@@ -415,6 +438,11 @@ def rotate_key(config: config_module.Config) -> dict[str, str]:
     from outbox.record import now_ms
     from outbox.store import Identity, Outbox
 
+    if config.signing_key_in_token:
+        raise KioskError(
+            "rotate-key replaces key files; for a key in a token, make a new key object "
+            "with another label and 'kiosk provision init' a fresh configuration"
+        )
     old_identity: Identity = identity(config)
     old_enrolment = current_enrolment(config)
     old_path = config.signing_key
@@ -438,8 +466,8 @@ def rotate_key(config: config_module.Config) -> dict[str, str]:
     switch = now_ms()  # not before the rotation record's capture time
     ended = old_enrolment.with_times(valid_until=switch)
     new_enrolment = type(old_enrolment)(config.kiosk_id, config.post, new_key.public_key(), switch)
-    _store_enrolment(old_path, ended)
-    _store_enrolment(old_path, new_enrolment)
+    _store_enrolment(config.keys_dir, ended)
+    _store_enrolment(config.keys_dir, new_enrolment)
     os.replace(new_path, old_path)  # the old private key is gone from here on
     for retired in old_path.parent.glob("*.retired"):  # left by earlier versions
         retired.unlink()

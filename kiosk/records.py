@@ -11,7 +11,7 @@ from typing import Any
 from kiosk.config import Config
 from outbox.errors import OutboxError
 from outbox.forward import Forwarder
-from outbox.keys import load_central_public, load_signing_key
+from outbox.keys import load_central_public, load_signer
 from outbox.store import Identity, Outbox
 from outbox.transports import open_transport
 
@@ -30,7 +30,7 @@ def identity(config: Config) -> Identity:
     return Identity(
         kiosk=config.kiosk_id,
         post=config.post,
-        signing_key=load_signing_key(config.signing_key),
+        signing_key=load_signer(config.signing_key_spec),
         central=load_central_public(config.central_public_key),
     )
 

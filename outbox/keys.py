@@ -90,6 +90,16 @@ def load_signing_key(path: Path) -> ed25519.Ed25519PrivateKey:
     return key
 
 
+def load_signer(spec: str | Path) -> Any:
+    """The kiosk's signer (a `cose.Signer`): a PKCS#11 URI names a key in a token
+    (`outbox.token`), anything else is the path of a PEM key file."""
+    if str(spec).startswith("pkcs11:"):
+        from outbox.token import TokenKey
+
+        return TokenKey(str(spec))
+    return load_signing_key(Path(spec))
+
+
 def load_verify_key(path: Path) -> ed25519.Ed25519PublicKey:
     """A registered kiosk public key (PEM), as the central registry keeps them."""
     data = _read(path, "kiosk public key")

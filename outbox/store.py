@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ed25519
-
+from outbox.cose import Signer
 from outbox.errors import OutboxError, OutboxFull
 from outbox.keys import CentralPublicKey, kid
 from outbox.record import (
@@ -71,7 +70,7 @@ class Identity:
 
     kiosk: str
     post: str
-    signing_key: ed25519.Ed25519PrivateKey
+    signing_key: Signer  # a key file's Ed25519PrivateKey, or a key in a token
     central: CentralPublicKey
 
     @property

@@ -67,6 +67,13 @@ def register(subparsers: Subparsers) -> None:
         help="bind a device, e.g. mrz=mrz-serial:/dev/ttyUSB0 (roles: mrz, fingerprint, "
         "face_camera, document_camera); repeat for each",
     )
+    init.add_argument(
+        "--signing-key",
+        metavar="PKCS11_URI",
+        help="make the signing key inside a PKCS#11 token instead of a key file, e.g. "
+        "pkcs11:token=border-kiosk;object=kiosk-signing?module-path=/usr/lib/softhsm/"
+        "libsofthsm2.so&pin-source=file:/etc/border-kiosk/token-pin (see docs/deploy.md)",
+    )
     init.add_argument("--json", action="store_true")
     init.set_defaults(func=run_init)
 
@@ -257,6 +264,7 @@ def run_init(args: argparse.Namespace) -> int:
             transport=args.transport,
             transport_settings=settings,
             devices=tuple(parse_device(text) for text in args.device),
+            signing_key=args.signing_key,
         )
     )
     _print_enrolment(data, args.json, qr_text)
