@@ -375,6 +375,7 @@ def check(path: Path, *, timeout: float = 3.0) -> list[str]:
         load_central_public(config.central_public_key)
     except OutboxError as exc:
         problems.append(str(exc))
+    problems += _check_pepper(config)
     problems += _check_devices(config)
     problems += _check_transport(config, timeout)
     if time.time() < 1_700_000_000:  # before November 2023: the clock was never set
@@ -382,6 +383,20 @@ def check(path: Path, *, timeout: float = 3.0) -> list[str]:
             "the system clock is in the past; set it (timedatectl) so capture times are right"
         )
     return problems
+
+
+def _check_pepper(config: config_module.Config) -> list[str]:
+    from kiosk.officers import load_pepper
+
+    path = config.pin_pepper
+    try:
+        load_pepper(path)
+    except KioskError as exc:
+        return [str(exc)]
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0  # else a credential
+    if mode & 0o007:
+        return [f"PIN pepper {path} has mode {mode:04o}; run: chmod 640 {path}"]
+    return []
 
 
 def _check_devices(config: config_module.Config) -> list[str]:

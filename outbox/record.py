@@ -133,8 +133,11 @@ class Header:
             raise RecordError("record id must be 16 bytes (UUIDv7)")
         for name in ("kiosk", "post", "boot", "officer", "suite"):
             text = getattr(self, name)
-            if type(text) is not str or not 0 < len(text) <= MAX_TEXT:
-                raise RecordError(f"{name} must be a text string of 1 to {MAX_TEXT} characters")
+            shortest = 0 if name in ("boot", "officer") else 1  # no officer before a login
+            if type(text) is not str or not shortest <= len(text) <= MAX_TEXT:
+                raise RecordError(
+                    f"{name} must be a text string of {shortest} to {MAX_TEXT} characters"
+                )
         if type(self.seq) is not int or not 1 <= self.seq <= MAX_UINT:
             raise RecordError("sequence numbers are whole numbers from 1")
         if not (type(self.prev) is bytes and len(self.prev) == 32):

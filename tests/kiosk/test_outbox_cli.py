@@ -118,6 +118,8 @@ def test_config_errors_name_file_line_and_key(provisioned: Path) -> None:
         ("key-mode", "has mode 0644; run: chmod 600"),
         ("unreachable", "transport nats: 127.0.0.1:9 is unreachable"),
         ("unknown-device", "device mrz: /dev/ttyUSB97 is not present; is it plugged in?"),
+        ("missing-pepper", "pin-pepper does not exist; 'kiosk provision init' creates it"),
+        ("pepper-mode", "pin-pepper has mode 0644; run: chmod 640"),
     ],
 )
 def test_provision_check_reports_each_problem(
@@ -136,6 +138,10 @@ def test_provision_check_reports_each_problem(
         config.write_text(
             text.split("[forward.dir]")[0] + '[forward.nats]\nurl = "nats://127.0.0.1:9"\n'
         )
+    elif breakage == "missing-pepper":
+        (provisioned / "etc" / "pin-pepper").unlink()
+    elif breakage == "pepper-mode":
+        (provisioned / "etc" / "pin-pepper").chmod(0o644)
     elif breakage == "unknown-device":
         config.write_text(
             config.read_text() + '\n[devices.mrz]\ndriver = "mrz-serial"\nport = "/dev/ttyUSB97"\n'
