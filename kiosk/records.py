@@ -11,7 +11,8 @@ from typing import Any
 from kiosk.config import Config
 from outbox.errors import OutboxError
 from outbox.forward import Forwarder
-from outbox.keys import load_central_public, load_signing_key
+from outbox.heartbeat import Signer
+from outbox.keys import kid, load_central_public, load_signing_key
 from outbox.store import Identity, Outbox
 from outbox.transports import open_transport
 
@@ -88,9 +89,16 @@ def forwarder(config: Config, outbox: Outbox) -> Forwarder:
     transport = open_transport(
         name, config.section(f"forward.{name}"), config.kiosk_id, config.post
     )
+    try:
+        key = load_signing_key(config.signing_key)
+        heartbeat: Signer | None = Signer(config.kiosk_id, config.post, key, kid(key.public_key()))
+    except OutboxError as exc:
+        log.warning("no heartbeats (the central side cannot see the newest seq): %s", exc)
+        heartbeat = None
     return Forwarder(
         outbox,
         transport,
         batch_size=int(config.get("forward", "batch", 200)),
         retention_seconds=int(config.get("outbox", "retention_days", 30)) * 86400,
+        heartbeat=heartbeat,
     )

@@ -177,7 +177,7 @@ def test_nats_server_down_then_up_and_lost_acks_are_deduplicated(
     assert asyncio.run(Forwarder(outbox, transport).run_once()) == 20
     # The central side stored these, but the kiosk never heard back (ack lost):
     # mark them pending again, as after a cut just after publish.
-    outbox._db.execute("UPDATE records SET state = 'pending'")
+    outbox._db.executescript("DELETE FROM delivered; INSERT INTO pending SELECT seq FROM records")
     seal(outbox, identity, 5)
     nats_server.stop()
     with pytest.raises(TransportError, match="cannot reach NATS"):
