@@ -236,7 +236,7 @@ def validate_quality(config: Config) -> None:
     face = quality.get("face")
     if isinstance(face, dict) and face:
         from biometrics import BiometricsError
-        from biometrics.face import thresholds_from_dict
+        from biometrics.thresholds import thresholds_from_dict
 
         try:
             thresholds_from_dict(face)

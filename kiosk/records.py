@@ -6,15 +6,14 @@ import logging
 import queue
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.config import Config
 from outbox.errors import OutboxError
-from outbox.forward import Forwarder
-from outbox.heartbeat import Signer
-from outbox.keys import kid, load_central_public, load_signing_key
 from outbox.store import Identity, Outbox
-from outbox.transports import open_transport
+
+if TYPE_CHECKING:  # the forwarder's modules (asyncio, transports) only for `kiosk forward`
+    from outbox.forward import Forwarder
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +27,8 @@ def open_outbox(config: Config) -> Outbox:
 
 
 def identity(config: Config) -> Identity:
+    from outbox.keys import load_central_public, load_signing_key
+
     return Identity(
         kiosk=config.kiosk_id,
         post=config.post,
@@ -85,6 +86,11 @@ class OutboxSealer:
 
 
 def forwarder(config: Config, outbox: Outbox) -> Forwarder:
+    from outbox.forward import Forwarder
+    from outbox.heartbeat import Signer
+    from outbox.keys import kid, load_signing_key
+    from outbox.transports import open_transport
+
     name = str(config.get("forward", "transport"))
     transport = open_transport(
         name, config.section(f"forward.{name}"), config.kiosk_id, config.post

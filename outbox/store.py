@@ -32,22 +32,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from typing import TYPE_CHECKING, Any
 
 from outbox.errors import OutboxError, OutboxFull
-from outbox.keys import CentralPublicKey, kid
-from outbox.record import (
-    GENESIS,
-    Header,
-    boot_id,
-    monotonic_ns,
-    now_ms,
-    record_hash,
-    seal_record,
-    uuid7,
-)
+
+if TYPE_CHECKING:  # sealing's cryptography is imported when sealing, not for `outbox status`
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from outbox.keys import CentralPublicKey
+
+GENESIS = bytes(32)  # the `prev` of seq 1 (as outbox.record.GENESIS)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -93,6 +87,8 @@ class Identity:
 
     @property
     def kid(self) -> bytes:
+        from outbox.keys import kid
+
         return kid(self.signing_key.public_key())
 
 
@@ -298,6 +294,16 @@ class Outbox:
         items: Iterable[tuple[str, str, str, dict[str, Any]]],
     ) -> list[Sealed]:
         """Seal several records in one transaction (one fsync): group commit for bursts."""
+        from outbox.record import (
+            Header,
+            boot_id,
+            monotonic_ns,
+            now_ms,
+            record_hash,
+            seal_record,
+            uuid7,
+        )
+
         items = list(items)
         with self._write("sealing; nothing was sealed") as db:
             row = db.execute("SELECT seq, hash FROM chain WHERE one = 1").fetchone()
