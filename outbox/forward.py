@@ -14,7 +14,6 @@ STATUS and WATCHDOG.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -118,8 +117,8 @@ class Forwarder:
             raise TransportError("the acknowledgement names records that were not sent")
         marked = self.outbox.mark_delivered(acked) if acked else 0
         self.progress.sent += len(acked)
-        if acked and self.outbox.room_is_low():
-            self._purge(forced=True)
+        if acked:
+            self._make_room()
         return marked
 
     async def send_heartbeat(self) -> None:
@@ -144,6 +143,7 @@ class Forwarder:
             raise
         self._set_link("up", f"{delivered} delivered")
         self._purge()
+        self._make_room()
         return delivered
 
     async def run(self, idle_poll: float = 1.0, stop: asyncio.Event | None = None) -> None:
@@ -174,6 +174,7 @@ class Forwarder:
             if time.monotonic() - last_purge > 3600:
                 self._purge()
                 last_purge = time.monotonic()
+            self._make_room()
             self.notifier.status(self._status_text())
             self.notifier.watchdog()
             await self._sleep(delay, stop)
@@ -202,21 +203,29 @@ class Forwarder:
             except TimeoutError:
                 self.notifier.watchdog()
 
-    def _purge(self, forced: bool = False) -> None:
-        """Delete delivered records past retention; on a nearly full disk, all of them."""
-        if forced:
-            with contextlib.suppress(OutboxError):
-                purged = self.outbox.purge(0)
-                log.warning(
-                    "the outbox's disk is nearly full: purged %d delivered records "
-                    "before their retention ended",
-                    purged,
-                )
-            return
+    def _purge(self) -> None:
+        """Delete delivered records past their retention."""
         if self.retention_seconds is not None:
             purged = self.outbox.purge(self.retention_seconds)
             if purged:
                 log.info("purged %d delivered records past retention", purged)
+
+    def _make_room(self) -> None:
+        """On a nearly full disk, delivered records go before their retention ends: the
+        kiosk must be able to seal the next traveller."""
+        try:
+            if not self.outbox.room_is_low():
+                return
+            purged = self.outbox.purge(0)
+        except (OutboxError, OSError) as exc:
+            log.error("cannot make room in the outbox: %s", exc)
+            return
+        if purged:
+            log.warning(
+                "the outbox's disk is nearly full: purged %d delivered records before their "
+                "retention ended",
+                purged,
+            )
 
     def _status_text(self) -> str:
         status = self.outbox.status()

@@ -201,7 +201,7 @@ class Outbox:
         self.close()
 
     @contextmanager
-    def _write(self, what: str = "writing to the outbox") -> Iterator[sqlite3.Connection]:
+    def _write(self, what: str = "nothing was written") -> Iterator[sqlite3.Connection]:
         """One IMMEDIATE transaction: the writer lock is taken at BEGIN, not at first write."""
         with self._lock:
             try:
@@ -216,8 +216,8 @@ class Outbox:
                     self._db.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
                     raise OutboxFull(
-                        f"the disk holding {self.path} is full: {what} failed; "
-                        "free room on that disk (the outbox keeps every record)"
+                        f"the disk holding {self.path} is full: {what}; free room on that "
+                        "disk (the outbox loses nothing it had)"
                     ) from None
                 raise
 
@@ -229,14 +229,15 @@ class Outbox:
     def _measure(self) -> tuple[int, int]:
         """(bytes the outbox takes on disk, bytes free for it beyond the reserve).
 
-        What SQLite still may take counts as taken: the WAL up to its checkpoint size.
-        Free pages inside the database count as free: new records reuse them.
+        What SQLite may still take counts as taken: the WAL may grow to its limit, and what
+        it holds is copied into the database at the next checkpoint (up to the limit
+        again). Free pages inside the database count as free: new records reuse them.
         """
         wal = _size(self.path.with_name(self.path.name + "-wal"))
         used = self.path.stat().st_size + wal
         reusable = self._db.execute("PRAGMA freelist_count").fetchone()[0] * self._page_size
-        headroom = max(0, WAL_LIMIT_BYTES - wal)
-        free = shutil.disk_usage(self.path.parent).free - headroom + reusable
+        pending_growth = max(0, WAL_LIMIT_BYTES - wal) + max(wal, WAL_LIMIT_BYTES)
+        free = shutil.disk_usage(self.path.parent).free - pending_growth + reusable
         return used - reusable, free - self.reserve_bytes
 
     def _check_room(self, incoming: int) -> None:
@@ -305,7 +306,7 @@ class Outbox:
         )
 
         items = list(items)
-        with self._write("sealing; nothing was sealed") as db:
+        with self._write("nothing was sealed") as db:
             row = db.execute("SELECT seq, hash FROM chain WHERE one = 1").fetchone()
             seq, prev = (row[0], row[1]) if row else (0, GENESIS)
             sealed: list[Sealed] = []
@@ -375,7 +376,9 @@ class Outbox:
             return 0
         now = time.time()
         marked = 0
-        with self._write("marking records delivered") as db:
+        with self._write(
+            "records could not be marked delivered (they stay pending and go again)"
+        ) as db:
             for record_id in ids:
                 row = db.execute(
                     "SELECT p.seq FROM records r JOIN pending p ON p.seq = r.seq WHERE r.id = ?",
@@ -392,7 +395,7 @@ class Outbox:
         """Delete delivered records older than the retention period (never pending ones),
         then checkpoint so the WAL gives its room back."""
         cutoff = time.time() - retention_seconds
-        with self._write("purging delivered records") as db:
+        with self._write("delivered records could not be purged") as db:
             cursor = db.execute(
                 "DELETE FROM records WHERE seq IN (SELECT seq FROM delivered WHERE at <= ?)",
                 (cutoff,),
@@ -417,7 +420,7 @@ class Outbox:
         """
         now = time.time()
         error, error_at = (detail, now) if state == "down" else (None, None)
-        with self._write("recording the link state") as db:
+        with self._write("the link state was not recorded") as db:
             db.execute(
                 "INSERT INTO link (one, state, detail, at, since, error, error_at) "
                 "VALUES (1, ?, ?, ?, ?, coalesce(?, ''), ?) "
