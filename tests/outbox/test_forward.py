@@ -130,6 +130,56 @@ def test_https_partial_acknowledgement_then_retry_is_exactly_once(
     verified_exactly_once([("central", d) for d in central_https.stored.values()], keys, 10)
 
 
+def test_https_reply_naming_records_not_sent_is_a_protocol_error_nothing_marked(
+    central_https: CentralHttps,
+    outbox: Outbox,
+    identity: Identity,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    seal(outbox, identity, 3)
+    central_https.mode = "stranger"
+    transport = open_transport("https", https_settings(central_https), "K-1", "P")
+    with pytest.raises(TransportError, match=r"protocol error: .* acknowledged records that were"):
+        asyncio.run(Forwarder(outbox, transport).run_once())
+    assert outbox.status().pending == 3  # not even the three it did store
+    assert any("protocol error" in r.message for r in caplog.records if r.levelname == "ERROR")
+
+
+def test_https_carries_a_signed_heartbeat_that_verifies(
+    central_https: CentralHttps, outbox: Outbox, identity: Identity, keys: Keys
+) -> None:
+    from outbox.heartbeat import Signer, from_http_header
+    from outbox.heartbeat import verify as verify_heartbeat
+
+    seal(outbox, identity, 4)
+    signer = Signer("K-1", "UTO-N1", identity.signing_key, identity.kid)
+    transport = open_transport("https", https_settings(central_https), "K-1", "P")
+    forwarder = Forwarder(outbox, transport, heartbeat=signer)
+    assert asyncio.run(forwarder.run_once()) == 4
+    registry = load_registry(keys.registry)
+    beat = verify_heartbeat(
+        from_http_header(central_https.statuses[-1]), lambda k: registry.get(k or b""), "h"
+    )
+    assert (beat.kiosk, beat.last_seq, beat.pending) == ("K-1", 4, 0)
+    assert beat.chain == outbox.head()[1]
+
+
+def test_https_deadline_ends_a_request_that_never_finishes(
+    central_https: CentralHttps, outbox: Outbox, identity: Identity
+) -> None:
+    """The server takes the request and answers after 3 s; the deadline is 1 s (+ size)."""
+    import time
+
+    seal(outbox, identity, 2)
+    central_https.mode = "slow"
+    transport = open_transport("https", https_settings(central_https), "K-1", "P")
+    start = time.monotonic()
+    with pytest.raises(TransportError):
+        asyncio.run(Forwarder(outbox, transport).run_once())
+    assert time.monotonic() - start < 2.5
+    assert outbox.status().pending == 2
+
+
 # -- nats ----------------------------------------------------------------------------
 async def _stream_messages(url: str) -> list[bytes]:
     import nats
