@@ -30,6 +30,18 @@ from outbox.store import Pending
 log = logging.getLogger(__name__)
 
 
+class _QuietTlsEof(logging.Filter):
+    """asyncio warns "returning true from eof_received() has no effect when using ssl"
+    each time a NATS server closes a TLS connection (nats-py's protocol returns True):
+    noise in the journal, nothing anyone can act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "eof_received()" not in record.getMessage()
+
+
+logging.getLogger("asyncio").addFilter(_QuietTlsEof())
+
+
 def tls_context(settings: dict[str, Any]) -> ssl.SSLContext | None:
     """The client's TLS context from `ca`, `cert`, `key`, or None for plaintext."""
     urls = settings.get("url", "")
@@ -63,6 +75,7 @@ def connect_options(settings: dict[str, Any], timeout: float) -> dict[str, Any]:
         "allow_reconnect": False,
         # A forced flush gives up after this (nats-py's default is to wait for ever).
         "flush_timeout": timeout,
+        "error_cb": _quiet,  # nats-py logs every error at ERROR; callers report them once
     }
     context = tls_context(settings)
     if context is not None:
@@ -79,6 +92,10 @@ def connect_options(settings: dict[str, Any], timeout: float) -> dict[str, Any]:
     if settings.get("credentials"):
         options["user_credentials"] = settings["credentials"]
     return options
+
+
+async def _quiet(error: Exception) -> None:
+    log.debug("nats: %s", error)
 
 
 def _without_password(servers: Any) -> str:
