@@ -177,7 +177,7 @@ class NatsTransport:
         if not problem and errors:
             problem = f"NATS JetStream did not acknowledge: {errors[0]}"
         if problem:
-            await self.close()
+            await self.close(abort=True)
             raise TransportError(
                 f"NATS at {self.servers}: {problem}; {len(acked)} of {len(batch)} records of "
                 "the batch acknowledged, the rest stay pending",
@@ -207,7 +207,7 @@ class NatsTransport:
 
         problem = await self._settle({asyncio.create_task(publish())}, done)
         if problem or failure:
-            await self.close()
+            await self.close(abort=True)
             raise TransportError(f"NATS at {self.servers}: heartbeat: {problem or failure[0]}")
 
     async def _settle(self, tasks: set[asyncio.Task[Any]], acked: set[bytes]) -> str:
@@ -232,25 +232,31 @@ class NatsTransport:
             lost.cancel()
             for task in tasks:
                 task.cancel()
-            # The cancelled publishes end at once; the bound is for nats-py's sake.
+            # Most cancelled publishes end at once; nats-py swallows a cancel inside its
+            # flush, and such a task ends by its own timeout: not worth waiting for.
             if tasks:
-                await asyncio.wait(tasks, timeout=1)
+                await asyncio.wait(tasks, timeout=0.2)
         return problem
 
-    async def close(self) -> None:
+    async def close(self, abort: bool = False) -> None:
+        """Close the connection; `abort`: it failed, so drop the socket at once rather
+        than flush into a connection that is dead or hung."""
         nc, self._nc, self._js = self._nc, None, None
         if nc is None:
             return
+        transport = getattr(nc, "_transport", None)
+        if abort and transport is not None:
+            with contextlib.suppress(Exception):
+                transport.close()
         start = time.monotonic()
+        bound = 0.5 if abort else self.timeout
         # Closing a broken connection must not raise over the error that broke it, nor
         # wait for ever flushing into a dead socket.
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(nc.close(), self.timeout)
-        if time.monotonic() - start >= self.timeout:
-            transport = getattr(nc, "_transport", None)
-            if transport is not None:
-                with contextlib.suppress(Exception):
-                    transport.close()
+            await asyncio.wait_for(nc.close(), bound)
+        if time.monotonic() - start >= bound and transport is not None:
+            with contextlib.suppress(Exception):
+                transport.close()
 
 
 def _describe(error: BaseException) -> str:
