@@ -20,7 +20,6 @@ import contextlib
 import hashlib
 import logging
 import ssl
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -215,27 +214,33 @@ class NatsTransport:
         for `timeout` seconds. Outstanding publishes are cancelled."""
         lost = asyncio.create_task(self._lost.wait())
         problem = ""
+        loop = asyncio.get_running_loop()
+        progress_at, count = loop.time(), len(acked)
         try:
             while tasks:
-                before = len(acked)
+                left = progress_at + self.timeout - loop.time()
+                if left <= 0:  # failed publishes are no progress either
+                    problem = f"no acknowledgement for {self.timeout:g} s"
+                    break
                 done, tasks = await asyncio.wait(
-                    tasks | {lost}, timeout=self.timeout, return_when=asyncio.FIRST_COMPLETED
+                    tasks | {lost}, timeout=left, return_when=asyncio.FIRST_COMPLETED
                 )
                 tasks.discard(lost)
                 if lost in done:
                     problem = f"connection lost ({self._lost_reason})"
                     break
-                if not done and len(acked) == before:
-                    problem = f"no acknowledgement for {self.timeout:g} s"
-                    break
+                if len(acked) > count:
+                    progress_at, count = loop.time(), len(acked)
         finally:
             lost.cancel()
-            for task in tasks:
-                task.cancel()
-            # Most cancelled publishes end at once; nats-py swallows a cancel inside its
-            # flush, and such a task ends by its own timeout: not worth waiting for.
-            if tasks:
-                await asyncio.wait(tasks, timeout=0.2)
+            # nats-py swallows a cancel inside its flush and goes on to wait for the
+            # reply: cancel again until every publish has ended (a few rounds at most).
+            for _ in range(5):
+                if not tasks:
+                    break
+                for task in tasks:
+                    task.cancel()
+                _, tasks = await asyncio.wait(tasks, timeout=0.05)
         return problem
 
     async def close(self, abort: bool = False) -> None:
@@ -244,19 +249,30 @@ class NatsTransport:
         nc, self._nc, self._js = self._nc, None, None
         if nc is None:
             return
-        transport = getattr(nc, "_transport", None)
-        if abort and transport is not None:
-            with contextlib.suppress(Exception):
-                transport.close()
-        start = time.monotonic()
+        if abort:
+            _abort_socket(nc)
         bound = 0.5 if abort else self.timeout
         # Closing a broken connection must not raise over the error that broke it, nor
-        # wait for ever flushing into a dead socket.
+        # wait for ever flushing into a dead socket. (Not wait_for: it would wait for
+        # the cancelled close, and nats-py swallows cancels.)
+        closing = asyncio.ensure_future(nc.close())
+        done, _ = await asyncio.wait({closing}, timeout=bound)
+        if not done:
+            _abort_socket(nc)
+            closing.cancel()
+        elif not closing.cancelled():
+            closing.exception()  # retrieved: a failed close is no news
+
+
+def _abort_socket(nc: Any) -> None:
+    """Drop nats-py's TCP connection without flushing: a graceful close of a socket whose
+    peer stopped reading waits for ever. (Reaches into nats-py's TcpTransport, whose
+    StreamWriter has the asyncio transport; anything missing means nothing to abort.)"""
+    writer = getattr(getattr(nc, "_transport", None), "_io_writer", None)
+    transport = getattr(writer, "transport", None)
+    if transport is not None:
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(nc.close(), bound)
-        if time.monotonic() - start >= bound and transport is not None:
-            with contextlib.suppress(Exception):
-                transport.close()
+            transport.abort()
 
 
 def _describe(error: BaseException) -> str:

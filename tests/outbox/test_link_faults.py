@@ -204,3 +204,41 @@ def test_daemon_notices_within_its_deadline_then_resumes(
     assert daemon.returncode == 0
     print(f"\ndaemon: server death to 'link down', per round: {[round(s, 2) for s in noticed]} s")
     verify_all_once(tmp_path, keys, jetstream, env)
+
+
+def test_once_ends_within_its_deadline_when_nats_hangs_mid_batch(
+    tmp_path: Path, keys: Keys, jetstream: NatsServer
+) -> None:
+    """SIGSTOP: the connection stays open but nothing answers (a hung server, a link that
+    went silent). No disconnect is ever reported; the PubAck deadline ends the batch."""
+    env = write_config(tmp_path, keys, jetstream)
+    seal_large(tmp_path, keys, 250, random.Random(22))
+    forward = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "forward", "--once"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    start = asyncio.run(_stored(jetstream.url))
+    while asyncio.run(_stored(jetstream.url)) < start + 5:
+        time.sleep(0.01)
+    assert jetstream.process is not None
+    jetstream.process.send_signal(signal.SIGSTOP)
+    stopped = time.monotonic()
+    try:
+        _, err = forward.communicate(timeout=TIMEOUT + 20)
+    except subprocess.TimeoutExpired:
+        forward.kill()
+        pytest.fail("kiosk forward --once hung on a silent server")
+    finally:
+        jetstream.process.send_signal(signal.SIGCONT)
+    took = time.monotonic() - stopped
+    print(f"\n--once: silent server to exit: {took:.2f} s")
+    assert forward.returncode == 1
+    assert "no acknowledgement for 2 s" in err.decode(), err.decode()
+    assert took <= TIMEOUT + 1 + 1.5  # + the Python process's own exit
+    assert pending(tmp_path) > 0
+    again = subprocess.run(
+        [sys.executable, "-m", "kiosk", "forward", "--once"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    verify_all_once(tmp_path, keys, jetstream, env)
