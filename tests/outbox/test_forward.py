@@ -62,6 +62,48 @@ def test_dir_missing_media_keeps_records_pending(
     assert outbox.status().pending == 3
 
 
+def test_dir_write_that_never_finishes_ends_at_its_deadline(
+    tmp_path: Path, outbox: Outbox, identity: Identity
+) -> None:
+    """A FIFO where the first record's temporary file goes: opening it for writing blocks
+    until a reader comes, as a write to a stick that stopped answering would."""
+    import os
+    import time
+
+    from outbox.transports.directory import record_filename
+
+    media = tmp_path / "media"
+    media.mkdir()
+    seal(outbox, identity, 3)
+    first = outbox.pending(1)[0]
+    fifo = media / ("." + record_filename("K-1", first) + ".tmp")
+    os.mkfifo(fifo)
+    transport = open_transport("dir", {"path": str(media), "timeout": 0.5}, "K-1", "P")
+
+    async def twice() -> list[str]:
+        messages = []
+        for _ in range(2):
+            start = time.monotonic()
+            with pytest.raises(TransportError) as caught:
+                await Forwarder(outbox, transport).drain()
+            assert time.monotonic() - start < 1.5
+            messages.append(str(caught.value))
+        return messages
+
+    stuck, busy = asyncio.run(twice())
+    assert "did not finish within 0.5 s" in stuck
+    assert "has not finished yet" in busy  # no second writer piles onto the stuck one
+    assert outbox.status().pending == 3
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # the stick answers again
+    for _ in range(100):
+        if not transport._busy.locked():  # type: ignore[attr-defined]
+            break
+        time.sleep(0.02)
+    os.close(reader)
+    fifo.unlink(missing_ok=True)
+    assert asyncio.run(Forwarder(outbox, transport).run_once()) == 3
+
+
 # -- https ---------------------------------------------------------------------------
 @pytest.fixture
 def central_https(tmp_path: Path, keys: Keys) -> Iterator[CentralHttps]:
