@@ -4,11 +4,11 @@ A record is marked delivered only after the transport acknowledged it, and only 
 the batch it sent. While the link is down it waits with exponential backoff and full
 jitter; after a restart it simply starts from the oldest pending record again (the
 central side deduplicates by record id). Every transport operation has a deadline, so a
-link that dies mid-batch ends the batch with one line instead of a hang. With each batch,
-and at least once a minute when idle, it sends a signed heartbeat (the last sealed seq
-and chain hash, `outbox.heartbeat`). The link state it sees, with its time and the last
-error, goes into the outbox for `kiosk outbox status`. Under systemd it reports READY,
-STATUS and WATCHDOG.
+link that dies mid-batch ends the batch with one line instead of a hang. After each
+round of batches that delivered records, and at least once a minute when idle, it sends
+a signed heartbeat (the last sealed seq and chain hash, `outbox.heartbeat`). The link
+state it sees, with its time and the last error, goes into the outbox for `kiosk outbox
+status`. Under systemd it reports READY, STATUS and WATCHDOG.
 """
 
 from __future__ import annotations
