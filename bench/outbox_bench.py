@@ -259,6 +259,14 @@ def main() -> None:
                 "import sys; from kiosk.cli import main; status = main(['forward', '--once']); ",
                 env,
             )
+            subprocess.run(
+                [*kiosk, "outbox", "inject", "--count", "300", "--size", "80000"],
+                env=env, check=True, capture_output=True,
+            )  # fmt: skip
+            peak_large = peak_rss(
+                "import sys; from kiosk.cli import main; status = main(['forward', '--once']); ",
+                env,
+            )
             print("== forwarder memory (peak RSS), the provisioned configuration")
             print(
                 f"   python, nats-py imported (bare)            {peak_rss('import nats; '):5.1f} MB"
@@ -269,6 +277,10 @@ def main() -> None:
             )
             print(
                 f"   kiosk forward --once, {args.backlog} records  {peak:5.1f} MB   target <= 60 MB"
+            )
+            print(
+                f"   kiosk forward --once, 300 x 80 KB records  {peak_large:5.1f} MB   "
+                "target <= 60 MB"
             )
             print("== kiosk outbox status as a process (median of 7), provisioned configuration")
             bare = timed([sys.executable, "-c", "pass"], env)
