@@ -215,8 +215,9 @@ class Forwarder:
         kiosk must be able to seal the next traveller."""
         try:
             if not self.outbox.room_is_low():
+                self.outbox.keep_ballast()  # taken again once the room is back
                 return
-            purged = self.outbox.purge(0)
+            purged = self.outbox.purge(0, zero_freed=False)
         except (OutboxError, OSError) as exc:
             log.error("cannot make room in the outbox: %s", exc)
             return

@@ -17,6 +17,9 @@ room the WAL may still take before its next checkpoint (it is checkpointed at ab
 4 MiB and cut back to that size), less free pages inside the database that new records
 reuse. A new record is refused when it would leave less than the reserve free; the
 reserve is what the forwarder needs to mark records delivered, purge them and checkpoint.
+Part of it (half, at most 16 MiB) is held for real in a ballast file, `<outbox>-reserve`:
+when something else fills the disk to the last byte, marking and purging give the
+ballast up, succeed, and it is taken again once there is room.
 
 Two processes share the file (the kiosk seals, the forwarder marks delivered); every
 write is one short transaction, never held across network I/O.
@@ -24,15 +27,17 @@ write is one short transaction, never held across network I/O.
 
 from __future__ import annotations
 
+import logging
+import os
 import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from outbox.errors import OutboxError, OutboxFull
 
@@ -40,6 +45,9 @@ if TYPE_CHECKING:  # sealing's cryptography is imported when sealing, not for `o
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
     from outbox.keys import CentralPublicKey
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 GENESIS = bytes(32)  # the `prev` of seq 1 (as outbox.record.GENESIS)
 
@@ -74,6 +82,7 @@ _LINK_COLUMNS = {"since": "REAL", "error": "TEXT NOT NULL DEFAULT ''", "error_at
 
 _REMEASURE_AFTER_S = 1.0
 WAL_LIMIT_BYTES = 4 * 1024**2  # checkpoint at about this size, and cut the WAL back to it
+BALLAST_MAX_BYTES = 16 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -271,6 +280,42 @@ class Outbox:
         self._room = min(self.quota_bytes - used, free) - incoming
         self._unmeasured = 0
         self._measured_at = time.monotonic()
+        self.keep_ballast()
+
+    @property
+    def ballast_path(self) -> Path:
+        return self.path.with_name(self.path.name + "-reserve")
+
+    def _ballast_size(self) -> int:
+        return max(0, min(self.reserve_bytes // 2, BALLAST_MAX_BYTES))
+
+    def keep_ballast(self) -> None:
+        """Take the ballast (again) when the disk has room for it beyond the reserve."""
+        size = self._ballast_size()
+        if not size or _size(self.ballast_path) >= size:
+            return
+        if shutil.disk_usage(self.path.parent).free < self.reserve_bytes + size:
+            return
+        try:
+            fd = os.open(self.ballast_path, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                os.posix_fallocate(fd, 0, size)
+            finally:
+                os.close(fd)
+        except OSError:
+            self.ballast_path.unlink(missing_ok=True)
+
+    def _with_ballast_given_up(self, operation: Callable[[], T]) -> T:
+        """Run a write the forwarder must be able to do; on a full disk, give up the
+        ballast and try once more."""
+        try:
+            return operation()
+        except OutboxFull:
+            if not self.ballast_path.exists():
+                raise
+            self.ballast_path.unlink(missing_ok=True)
+            log.warning("the disk of %s is full: gave up the outbox's ballast", self.path)
+            return operation()
 
     def room_is_low(self) -> bool:
         """True when less than the reserve is left beyond the reserve (time to purge)."""
@@ -374,6 +419,9 @@ class Outbox:
         ids = list(record_ids)
         if not ids:
             return 0
+        return self._with_ballast_given_up(lambda: self._mark(ids))
+
+    def _mark(self, ids: list[bytes]) -> int:
         now = time.time()
         marked = 0
         with self._write(
@@ -391,20 +439,37 @@ class Outbox:
                 marked += 1
         return marked
 
-    def purge(self, retention_seconds: float) -> int:
+    def purge(self, retention_seconds: float, zero_freed: bool = True) -> int:
         """Delete delivered records older than the retention period (never pending ones),
-        then checkpoint so the WAL gives its room back."""
+        then checkpoint so the WAL gives its room back.
+
+        SQLite overwrites freed pages with zeros (Debian builds it with secure_delete on),
+        which writes every purged byte again. On a full disk that cannot be afforded:
+        `zero_freed=False` zeroes only what costs no extra writes (secure_delete=FAST);
+        the rest of those pages (clear headers, encrypted bodies) goes with reuse.
+        """
         cutoff = time.time() - retention_seconds
+        with self._lock:
+            before = self._db.execute("PRAGMA secure_delete").fetchone()[0]
+            if not zero_freed:
+                self._db.execute("PRAGMA secure_delete=FAST")
+        try:
+            purged = self._with_ballast_given_up(lambda: self._purge(cutoff))
+        finally:
+            with self._lock:
+                self._db.execute(f"PRAGMA secure_delete={int(before)}")
+        if purged:
+            self.checkpoint()
+        return purged
+
+    def _purge(self, cutoff: float) -> int:
         with self._write("delivered records could not be purged") as db:
             cursor = db.execute(
                 "DELETE FROM records WHERE seq IN (SELECT seq FROM delivered WHERE at <= ?)",
                 (cutoff,),
             )
             db.execute("DELETE FROM delivered WHERE at <= ?", (cutoff,))
-            purged = cursor.rowcount
-        if purged:
-            self.checkpoint()
-        return purged
+            return int(cursor.rowcount)
 
     def checkpoint(self) -> None:
         """Copy the WAL into the database and cut the WAL back (best effort: a reader may
