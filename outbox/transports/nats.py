@@ -174,7 +174,10 @@ class NatsTransport:
 
         problem = await self._settle({asyncio.create_task(publish(r)) for r in batch}, acked)
         if not problem and errors:
-            problem = f"NATS JetStream did not acknowledge: {errors[0]}"
+            if all(error == "timed out" for error in errors):  # each publish's own deadline
+                problem = f"no acknowledgement for {self.timeout:g} s"
+            else:
+                problem = f"NATS JetStream did not acknowledge: {errors[0]}"
         if problem:
             await self.close(abort=True)
             raise TransportError(
