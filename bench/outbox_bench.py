@@ -6,7 +6,10 @@
 2. Bursts sealed with group commit (`seal_many`, one fsync per burst).
 3. Draining a 10,000-record backlog to NATS JetStream on loopback through the forwarder,
    beside nats-py publishing the same bytes straight to JetStream (same batch size).
-4. Peak RSS of `kiosk forward --once` draining that backlog.
+   Then 300 records of 20-100 KB the same way (the size of a kiosk's real records).
+4. Peak RSS of `kiosk forward --once` draining that backlog with a provisioned kiosk's
+   configuration (`kiosk provision init`: devices, face-quality section), beside Python
+   with nats-py alone; `kiosk outbox status` as a process (time, RSS) beside `python -c pass`.
 
     python bench/outbox_bench.py [--seal N] [--backlog N]
 """
@@ -17,9 +20,11 @@ import argparse
 import asyncio
 import hashlib
 import os
+import random
 import shutil
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -109,7 +114,7 @@ async def add_stream(url: str, name: str, subject: str) -> None:
     await nc.close()
 
 
-async def raw_nats(url: str, payloads: list[bytes], batch: int) -> float:
+async def raw_nats(url: str, payloads: list[bytes], batch: int, prefix: str = "raw") -> float:
     import nats
 
     nc = await nats.connect(url)
@@ -118,13 +123,32 @@ async def raw_nats(url: str, payloads: list[bytes], batch: int) -> float:
     for first in range(0, len(payloads), batch):
         await asyncio.gather(
             *(
-                js.publish("raw.bench", data, headers={"Nats-Msg-Id": f"raw-{first + i}"})
+                js.publish("raw.bench", data, headers={"Nats-Msg-Id": f"{prefix}-{first + i}"})
                 for i, data in enumerate(payloads[first : first + batch])
             )
         )
     elapsed = time.perf_counter() - start
     await nc.close()
     return len(payloads) / elapsed
+
+
+def peak_rss(code: str, env: dict[str, str] | None = None) -> float:
+    """Peak RSS (MB) of a fresh Python running `code`."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; " + code + PEAK_RSS],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return int(done.stderr.split()[-1]) / 1024
+
+
+def timed(command: list[str], env: dict[str, str], runs: int = 7) -> float:
+    """Median wall time of a command."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, env=env, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def main() -> None:
@@ -187,38 +211,87 @@ def main() -> None:
                 f"({ours_drain / raw:.2f} of raw)   target >= 2000 /s"
             )
 
-            config = work / "kiosk.toml"
-            config.write_text(
-                f'[kiosk]\nid = "K-2"\npost = "UTO-N1"\nstate_dir = "{work / "k2"}"\n'
-                f'[keys]\nsigning_key = "{work / "kiosk.pem"}"\n'
-                f'central_public_key = "{work / "central.pub"}"\n'
-                f'[forward]\ntransport = "nats"\n[forward.nats]\nurl = "{url}"\n'
+            print("== drain 300 records of 20-100 KB (as a kiosk's with photos and fingers)")
+            rng = random.Random(1)
+            with Outbox(work / "large.db") as box:
+                box.seal_many(
+                    identity,
+                    [
+                        ("test", "b", "entry", {"pad": os.urandom(rng.randint(20_000, 100_000))})
+                        for _ in range(300)
+                    ],
+                )
+                payloads = [p.data for p in box.pending(300)]
+                megabytes = sum(map(len, payloads)) / 1e6
+                raw = asyncio.run(raw_nats(url, payloads, 200, prefix="large"))
+                transport = open_transport("nats", {"url": url}, "K-1", "UTO-N1")
+                start = time.perf_counter()
+                drained = asyncio.run(Forwarder(box, transport, batch_size=200).run_once())
+                ours_large = drained / (time.perf_counter() - start)
+            print(
+                f"   nats-py publish + PubAck       {raw:8.0f} /s  "
+                f"({raw * megabytes / 300:.0f} MB/s)"
             )
-            env = {**os.environ, "KIOSK_CONFIG": str(config)}
+            print(
+                f"   ours: forwarder (marks each)   {ours_large:8.0f} /s  "
+                f"({ours_large * megabytes / 300:.0f} MB/s, {ours_large / raw:.2f} of raw)"
+            )
+
+            # A kiosk as `kiosk provision init` makes it: devices and the face-quality
+            # section in its configuration, the forwarder's own heartbeat key.
             kiosk = [sys.executable, "-m", "kiosk"]
+            config = work / "etc" / "kiosk.toml"
+            subprocess.run(
+                [*kiosk, "provision", "init", "--config", str(config), "--kiosk-id", "K-2",
+                 "--post", "UTO-N1", "--state-dir", str(work / "k2"),
+                 "--central-key", str(work / "central.pub"), "--transport", "nats",
+                 "--url", url, "--device", "mrz=mrz-serial:/dev/ttyS0",
+                 "--device", "face_camera=camera:/dev/video0",
+                 "--device", "fingerprint=zhiantec:/dev/ttyS1"],
+                check=True, capture_output=True,
+            )  # fmt: skip
+            env = {**os.environ, "KIOSK_CONFIG": str(config)}
             subprocess.run(
                 [*kiosk, "outbox", "inject", "--count", str(args.backlog), "--size", "1000"],
                 env=env, check=True, capture_output=True,
             )  # fmt: skip
-            measured = subprocess.run(
-                [
-                    sys.executable,
-                    "-c",
-                    "import sys; from kiosk.cli import main; "
-                    "status = main(['forward', '--once']); " + PEAK_RSS,
-                ],
-                env=env, check=True, capture_output=True, text=True,
+            peak = peak_rss(
+                "import sys; from kiosk.cli import main; status = main(['forward', '--once']); ",
+                env,
+            )
+            subprocess.run(
+                [*kiosk, "outbox", "inject", "--count", "300", "--size", "80000"],
+                env=env, check=True, capture_output=True,
             )  # fmt: skip
-            peak = int(measured.stderr.split()[-1]) / 1024
-            base = subprocess.run(
-                [sys.executable, "-c",
-                 "import sys, nats, cryptography, sqlite3; " + PEAK_RSS],
-                capture_output=True, text=True, check=True,
-            )  # fmt: skip
-            print("== forwarder memory (peak RSS)")
-            print(f"   python, nats-py, cryptography imported   {int(base.stderr) / 1024:5.1f} MB")
+            peak_large = peak_rss(
+                "import sys; from kiosk.cli import main; status = main(['forward', '--once']); ",
+                env,
+            )
+            print("== forwarder memory (peak RSS), the provisioned configuration")
+            print(
+                f"   python, nats-py imported (bare)            {peak_rss('import nats; '):5.1f} MB"
+            )
+            print(
+                "   python, nats-py, cryptography imported     "
+                f"{peak_rss('import nats, cryptography, sqlite3; '):5.1f} MB"
+            )
             print(
                 f"   kiosk forward --once, {args.backlog} records  {peak:5.1f} MB   target <= 60 MB"
+            )
+            print(
+                f"   kiosk forward --once, 300 x 80 KB records  {peak_large:5.1f} MB   "
+                "target <= 60 MB"
+            )
+            print("== kiosk outbox status as a process (median of 7), provisioned configuration")
+            bare = timed([sys.executable, "-c", "pass"], env)
+            ours_status = timed([*kiosk, "outbox", "status"], env)
+            status_rss = peak_rss(
+                "import sys; from kiosk.cli import main; main(['outbox', 'status']); ", env
+            )
+            print(f"   python -c pass                 {bare:6.3f} s   {peak_rss(''):5.1f} MB")
+            print(
+                f"   kiosk outbox status            {ours_status:6.3f} s   {status_rss:5.1f} MB"
+                "   target <= 0.3 s, <= 50 MB"
             )
         finally:
             server.terminate()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from biometrics import BiometricsError
+from biometrics.thresholds import FaceThresholds, thresholds_from_dict  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
 
@@ -69,26 +70,6 @@ READY = "stay like that"
 # Seen from the front, the eye line lies this far below the centre of the sphere that the
 # head's width at eye level describes (hair included); measured on the test portrait.
 FRONTAL_EYE_DROP_DEG = 8.7
-
-
-@dataclass(frozen=True)
-class FaceThresholds:
-    """Pass limits; defaults suit a 640x480 webcam at a counter. All configurable."""
-
-    min_inter_eye_px: float = 45.0
-    min_head_ratio: float = 0.30  # face box height / frame height
-    max_head_ratio: float = 0.80
-    max_centre_offset: float = 0.12  # eye midpoint offset / frame width
-    max_roll_deg: float = 8.0
-    max_yaw_deg: float = 12.0
-    max_pitch_deg: float = 12.0
-    min_sharpness: float = 4.0  # 100 x var(Laplacian) / var(face), face scaled to 128 px
-    min_brightness: float = 70.0  # mean face luminance (0-255)
-    max_saturated: float = 0.05  # fraction of face pixels at >= 250
-    min_dynamic_range: float = 70.0  # 95th - 5th percentile of face luminance
-    min_uniformity: float = 0.65  # darker half / brighter half of the face
-    max_background_std: float = 45.0
-    min_eyes_open: int = 2
 
 
 @dataclass(frozen=True)
@@ -441,12 +422,3 @@ def head_region(left_eye: Point, right_eye: Point) -> Box:
     ied = max(math.hypot(right_eye[0] - left_eye[0], right_eye[1] - left_eye[1]), 1.0)
     mx, my = (left_eye[0] + right_eye[0]) / 2, (left_eye[1] + right_eye[1]) / 2
     return (int(mx - 1.6 * ied), int(my - 2.0 * ied), int(3.2 * ied), int(4.6 * ied))
-
-
-def thresholds_from_dict(values: dict[str, Any]) -> FaceThresholds:
-    """Build thresholds from configuration, naming any unknown key."""
-    known = asdict(FaceThresholds())
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise BiometricsError(f"unknown face threshold(s): {', '.join(unknown)}")
-    return FaceThresholds(**{k: type(known[k])(v) for k, v in values.items()})

@@ -98,21 +98,25 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "batch": Key(int, "200", check=_positive),
     },
     "forward.nats": {
-        "url": Key(str, '"nats://central.example:4222"', required=True),
+        "url": Key(str, '"tls://central.example:4222"', required=True),
         "subject_prefix": Key(str, '"border.records"'),
         "stream": Key(str, '"BORDER_RECORDS"'),
         "credentials": Key(str, '"/etc/border-kiosk/nats.creds"'),
-        "timeout": Key((int, float), "10"),
+        "ca": Key(str, '"/etc/border-kiosk/central-ca.pem"'),
+        "cert": Key(str, '"/etc/border-kiosk/client.pem"'),
+        "key": Key(str, '"/etc/border-kiosk/client.key"'),
+        "timeout": Key((int, float), "10", check=_positive),
     },
     "forward.https": {
         "url": Key(str, '"https://central.example/records"', required=True),
         "ca": Key(str, '"/etc/border-kiosk/central-ca.pem"'),
         "cert": Key(str, '"/etc/border-kiosk/client.pem"'),
         "key": Key(str, '"/etc/border-kiosk/client.key"'),
-        "timeout": Key((int, float), "30"),
+        "timeout": Key((int, float), "30", check=_positive),
     },
     "forward.dir": {
         "path": Key(str, '"/media/border-export"', required=True),
+        "timeout": Key((int, float), "30", check=_positive),
     },
 }
 SCHEMA["ui"] = {
@@ -388,7 +392,7 @@ def validate_quality(config: Config) -> None:
     face = quality.get("face")
     if isinstance(face, dict) and face:
         from biometrics import BiometricsError
-        from biometrics.face import thresholds_from_dict
+        from biometrics.thresholds import thresholds_from_dict
 
         try:
             thresholds_from_dict(face)

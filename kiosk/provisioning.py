@@ -109,7 +109,7 @@ def quality_section() -> list[str]:
     """Capture thresholds with their defaults written out, so a technician sees them."""
     import dataclasses
 
-    from biometrics.face import FaceThresholds
+    from biometrics.thresholds import FaceThresholds
 
     lines = [
         "[quality]",

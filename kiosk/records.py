@@ -6,14 +6,14 @@ import logging
 import queue
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.config import Config
 from outbox.errors import OutboxError
-from outbox.forward import Forwarder
-from outbox.keys import load_central_public, load_signer
 from outbox.store import Identity, Outbox
-from outbox.transports import open_transport
+
+if TYPE_CHECKING:  # the forwarder's modules (asyncio, transports) only for `kiosk forward`
+    from outbox.forward import Forwarder
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,8 @@ def open_outbox(config: Config) -> Outbox:
 
 
 def identity(config: Config) -> Identity:
+    from outbox.keys import load_central_public, load_signer
+
     return Identity(
         kiosk=config.kiosk_id,
         post=config.post,
@@ -84,13 +86,25 @@ class OutboxSealer:
 
 
 def forwarder(config: Config, outbox: Outbox) -> Forwarder:
+    from outbox.forward import Forwarder
+    from outbox.heartbeat import Signer
+    from outbox.keys import kid, load_signer
+    from outbox.transports import open_transport
+
     name = str(config.get("forward", "transport"))
     transport = open_transport(
         name, config.section(f"forward.{name}"), config.kiosk_id, config.post
     )
+    try:
+        key = load_signer(config.signing_key_spec)
+        heartbeat: Signer | None = Signer(config.kiosk_id, config.post, key, kid(key.public_key()))
+    except OutboxError as exc:
+        log.warning("no heartbeats (the central side cannot see the newest seq): %s", exc)
+        heartbeat = None
     return Forwarder(
         outbox,
         transport,
         batch_size=int(config.get("forward", "batch", 200)),
         retention_seconds=int(config.get("outbox", "retention_days", 30)) * 86400,
+        heartbeat=heartbeat,
     )

@@ -14,4 +14,12 @@ class OutboxFull(OutboxError):
 
 
 class TransportError(OutboxError):
-    """The link or the central side did not acknowledge; the records stay pending."""
+    """The link or the central side did not acknowledge; the records stay pending.
+
+    `acknowledged` holds the ids the other side did acknowledge before the failure, so
+    the forwarder can mark those delivered and report one line.
+    """
+
+    def __init__(self, message: str, acknowledged: frozenset[bytes] = frozenset()) -> None:
+        super().__init__(message)
+        self.acknowledged = acknowledged

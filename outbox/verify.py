@@ -44,25 +44,30 @@ STATUSES = (
 )
 
 
-def read_nats(url: str) -> list[tuple[str, bytes]]:
-    """Every message of a JetStream stream: `nats://host:port/STREAM`."""
+def read_nats(url: str, settings: dict[str, Any] | None = None) -> list[tuple[str, bytes]]:
+    """Every message of a JetStream stream: `nats://host:port/STREAM` (or `tls://`, and
+    `user:password@` in the URL); `settings` may add `ca`, `cert`, `key`, `credentials`."""
     import asyncio
+    import ssl
+
+    from outbox.transports.nats import connect_options
 
     parts = urlsplit(url)
     stream = parts.path.strip("/")
-    if parts.scheme != "nats" or not stream:
-        raise OutboxError(f"{url}: use nats://HOST:PORT/STREAM")
+    if parts.scheme not in ("nats", "tls") or not stream:
+        raise OutboxError(f"{url}: use nats://HOST:PORT/STREAM or tls://HOST:PORT/STREAM")
+    server = f"{parts.scheme}://{parts.netloc}"
+    where = f"{parts.scheme}://{parts.hostname}:{parts.port}"
+    options = connect_options({**(settings or {}), "url": server}, 10.0)
 
     async def fetch() -> list[tuple[str, bytes]]:
         import nats
         from nats.errors import Error as NatsError
 
         try:
-            nc = await nats.connect(
-                f"nats://{parts.netloc}", max_reconnect_attempts=1, allow_reconnect=False
-            )
-        except (OSError, NatsError, TimeoutError) as exc:
-            raise OutboxError(f"cannot reach NATS at {parts.netloc}: {exc}") from None
+            nc = await nats.connect(**options)
+        except (OSError, NatsError, TimeoutError, ssl.SSLError) as exc:
+            raise OutboxError(f"cannot reach NATS at {where}: {exc}") from None
         try:
             js = nc.jetstream()
             info = await js.stream_info(stream)
@@ -82,12 +87,14 @@ def read_nats(url: str) -> list[tuple[str, bytes]]:
     return asyncio.run(fetch())
 
 
-def read_sources(paths: Iterable[Path | str]) -> Iterator[tuple[str, bytes | OSError]]:
+def read_sources(
+    paths: Iterable[Path | str], nats: dict[str, Any] | None = None
+) -> Iterator[tuple[str, bytes | OSError]]:
     """(where, bytes) for every record under the given files, directories and
-    nats://host:port/STREAM URLs."""
+    nats://host:port/STREAM URLs (`nats`: TLS and credential settings for those)."""
     for item in paths:
-        if str(item).startswith("nats://"):
-            yield from read_nats(str(item))
+        if str(item).startswith(("nats://", "tls://")):
+            yield from read_nats(str(item), nats)
             continue
         path = Path(item)
         if path.is_dir():

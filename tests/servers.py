@@ -24,15 +24,27 @@ class NatsServer:
     port: int
     store: Path
     process: subprocess.Popen[bytes] | None = None
+    extra: tuple[str, ...] = ()  # more nats-server arguments (e.g. a TLS config file)
+    scheme: str = "nats"
 
     @property
     def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         binary = shutil.which("nats-server") or "/usr/sbin/nats-server"
         self.process = subprocess.Popen(
-            [binary, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store)],
+            [
+                binary,
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-js",
+                "-sd",
+                str(self.store),
+                *self.extra,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -50,6 +62,13 @@ class NatsServer:
             self.process.terminate()
             self.process.wait(10)
             self.process = None
+
+    def kill(self, sig: int) -> None:
+        """Stop the server with `sig` (SIGTERM: its clean shutdown; SIGKILL: a crash)."""
+        assert self.process is not None
+        self.process.send_signal(sig)
+        self.process.wait(10)
+        self.process = None
 
 
 @pytest.fixture

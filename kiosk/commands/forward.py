@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import signal
 
 from kiosk.commands import Subparsers
 from kiosk.commands.outbox import add_config_option
@@ -20,6 +18,9 @@ def register(subparsers: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
     from kiosk import config
     from kiosk.records import forwarder, open_outbox
 

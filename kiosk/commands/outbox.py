@@ -9,6 +9,7 @@ import os
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from kiosk.commands import Subparsers
 
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"oldest      {_age(age) if age is not None else '-'}")
                 print(f"delivered   {figures['delivered']} (kept until the retention ends)")
                 print(f"last seq    {figures['last_seq']}")
-                print(f"link        {figures['link']} {figures['link_detail']}".rstrip())
+                print(f"link        {_link(figures)}")
         elif args.outbox_command == "list":
             for seq, record_id, kind, size, state, sealed_at, delivered_at in outbox.records(
                 args.state, args.limit or None
@@ -113,6 +114,28 @@ def run(args: argparse.Namespace) -> int:
             else:
                 print(f"sealed {args.count} test records in {elapsed:.2f} s")
     return 0
+
+
+def _link(figures: dict[str, Any]) -> str:
+    """The link as the forwarder last saw it: state, since when, why, and the last error."""
+    state, detail = figures["link"], figures["link_detail"]
+    if state == "unknown" or figures["link_since"] is None:
+        return f"{state} (the forwarder has not reported yet)"
+    text = f"{state} since {_when(figures['link_since'])}"
+    text += f" ({detail})" if detail else ""
+    text += f"; last seen {_when(figures['link_seen_at'])}"
+    if state == "up" and figures["last_error"]:
+        text += f"; last error {_when(figures['last_error_at'])}: {figures['last_error']}"
+    return text
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "-"
+    moment = dt.datetime.fromtimestamp(timestamp, dt.UTC)
+    if moment.date() == dt.datetime.now(dt.UTC).date():
+        return f"{moment:%H:%M:%S} UTC"
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def _iso(timestamp: float) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from kiosk.commands import Subparsers
 
@@ -37,17 +38,44 @@ def register(subparsers: Subparsers) -> None:
         help="remember each kiosk's last verified seq and hash here, and continue from it",
     )
     parser.add_argument("--json", action="store_true", help="JSON Lines: records, then kiosks")
+    parser.add_argument(
+        "--expect-complete",
+        action="store_true",
+        help="compare with each kiosk's newest heartbeat (its last sealed seq): records "
+        "sealed but missing here, or no heartbeat at all, are problems",
+    )
+    nats = parser.add_argument_group("for nats:// and tls:// sources")
+    nats.add_argument("--nats-ca", metavar="PEM", help="CA certificate(s) of the NATS servers")
+    nats.add_argument("--nats-cert", metavar="PEM", help="client certificate (mutual TLS)")
+    nats.add_argument("--nats-key", metavar="PEM", help="the client certificate's key")
+    nats.add_argument("--nats-creds", metavar="FILE", help="NATS credentials (.creds) file")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from outbox.heartbeat import Diverted, check_tails
     from outbox.keys import load_central_private
     from outbox.verify import load_registry, load_state, read_sources, save_state, verify
 
     registry = load_registry(args.keys)
     central = load_central_private(args.central_key) if args.central_key else None
+    nats = {
+        "ca": args.nats_ca,
+        "cert": args.nats_cert,
+        "key": args.nats_key,
+        "credentials": args.nats_creds,
+    }
+    sources = Diverted(read_sources(args.paths, {k: v for k, v in nats.items() if v}))
     state = load_state(args.state) if args.state else {}
-    records, kiosks = verify(read_sources(args.paths), registry, central, state)
+    records, kiosks = verify(sources, registry, central, state)
+    arrived = {k.kiosk: (k.last_seq, sources.hashes.get(k.kiosk, {})) for k in kiosks}
+    tails, bad_beats = check_tails(
+        sources.heartbeats, lambda kid: registry.get(kid or b""), arrived
+    )
+    if not args.expect_complete:  # only what the heartbeats prove wrong counts then
+        for tail in tails:
+            tail.missing = None
+            tail.problems = [p for p in tail.problems or [] if "chain hash" in p]
     bad = [r for r in records if r.problems]
     if args.state:
         for kiosk in kiosks:
@@ -59,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({"record": record.to_dict()}))
         for kiosk in kiosks:
             print(json.dumps({"kiosk": kiosk.to_dict()}))
+        for tail in tails:
+            print(json.dumps({"tail": tail.to_dict()}))
+        for line in bad_beats:
+            print(json.dumps({"heartbeat_problem": line}))
     else:
         for record in bad:
             print(f"{record.status.upper()}  {record.where}: {'; '.join(record.problems)}")
@@ -80,5 +112,27 @@ def run(args: argparse.Namespace) -> int:
             ):
                 for record_id in ids:
                     print(f"  {name}: {record_id}")
-    ok = not bad and all(k.ok for k in kiosks)
+        _print_tails(tails, bad_beats)
+    tails_ok = all(not t.missing and not t.problems for t in tails) and not bad_beats
+    ok = not bad and all(k.ok for k in kiosks) and tails_ok
     return 0 if ok else 1
+
+
+def _print_tails(tails: list[Any], bad_beats: list[str]) -> None:
+    import datetime as dt
+
+    for tail in tails:
+        beat = tail.heartbeat
+        if beat is not None:
+            at = dt.datetime.fromtimestamp(beat.time_ms / 1000, dt.UTC)
+            print(
+                f"kiosk {tail.kiosk}: heartbeat {at:%Y-%m-%d %H:%M:%S} UTC: last sealed seq "
+                f"{beat.last_seq}, {beat.pending} pending at the kiosk then"
+            )
+        if tail.missing:
+            first, last = tail.missing
+            print(f"  missing tail: seq {first}..{last} sealed at the kiosk but not here")
+        for problem in tail.problems or []:
+            print(f"  {tail.kiosk}: {problem}")
+    for line in bad_beats:
+        print(f"TAMPERED  {line}")

@@ -108,7 +108,8 @@ def make_pki(directory: Path) -> Pki:
 
 @dataclass
 class CentralHttps:
-    """Stores verified records by id; `mode` injects faults: ok, 500, slow, half."""
+    """Stores verified records by id; `mode` injects faults: ok, 500, slow, half, and
+    stranger (also acknowledges a record id that was not in the batch)."""
 
     pki: Pki
     registry: Path
@@ -116,6 +117,7 @@ class CentralHttps:
     stored: dict[bytes, bytes] = field(default_factory=dict)
     posts: int = 0
     server: ThreadingHTTPServer | None = None
+    statuses: list[str] = field(default_factory=list)  # Kiosk-Status headers received
 
     @property
     def url(self) -> str:
@@ -133,6 +135,8 @@ class CentralHttps:
             def do_POST(self) -> None:
                 central.posts += 1
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                if self.headers.get("Kiosk-Status"):
+                    central.statuses.append(self.headers["Kiosk-Status"])
                 if central.mode == "500":
                     self.send_error(500)
                     return
@@ -152,6 +156,8 @@ class CentralHttps:
                     status = "duplicate" if rid in central.stored else "stored"
                     central.stored[rid] = data
                     results.append({"id": rid.hex(), "status": status})
+                if central.mode == "stranger":
+                    results.append({"id": "ab" * 16, "status": "stored"})
                 reply = json.dumps({"results": results}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

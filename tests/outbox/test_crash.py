@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from outbox.heartbeat import Diverted
 from outbox.keys import load_central_private
 from outbox.store import Outbox
 from outbox.verify import load_registry, read_sources, verify
@@ -117,10 +118,11 @@ path = "{media}"
         [*kiosk, "forward", "--once", "--json"], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    files = sorted(media.glob("*.cose"))
+    files = sorted(media.glob("K-1-0*.cose"))
     assert len(files) == total  # exactly once: a re-sent record lands on its own name
+    assert (media / "K-1-status.cose").exists()  # the forwarder's heartbeat
     records, kiosks = verify(
-        read_sources([media]),
+        Diverted(read_sources([media])),
         load_registry(keys.registry),
         load_central_private(keys.central_private),
     )

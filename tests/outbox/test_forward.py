@@ -62,6 +62,48 @@ def test_dir_missing_media_keeps_records_pending(
     assert outbox.status().pending == 3
 
 
+def test_dir_write_that_never_finishes_ends_at_its_deadline(
+    tmp_path: Path, outbox: Outbox, identity: Identity
+) -> None:
+    """A FIFO where the first record's temporary file goes: opening it for writing blocks
+    until a reader comes, as a write to a stick that stopped answering would."""
+    import os
+    import time
+
+    from outbox.transports.directory import record_filename
+
+    media = tmp_path / "media"
+    media.mkdir()
+    seal(outbox, identity, 3)
+    first = outbox.pending(1)[0]
+    fifo = media / ("." + record_filename("K-1", first) + ".tmp")
+    os.mkfifo(fifo)
+    transport = open_transport("dir", {"path": str(media), "timeout": 0.5}, "K-1", "P")
+
+    async def twice() -> list[str]:
+        messages = []
+        for _ in range(2):
+            start = time.monotonic()
+            with pytest.raises(TransportError) as caught:
+                await Forwarder(outbox, transport).drain()
+            assert time.monotonic() - start < 1.5
+            messages.append(str(caught.value))
+        return messages
+
+    stuck, busy = asyncio.run(twice())
+    assert "did not finish within 0.5 s" in stuck
+    assert "has not finished yet" in busy  # no second writer piles onto the stuck one
+    assert outbox.status().pending == 3
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # the stick answers again
+    for _ in range(100):
+        if not transport._busy.locked():  # type: ignore[attr-defined]
+            break
+        time.sleep(0.02)
+    os.close(reader)
+    fifo.unlink(missing_ok=True)
+    assert asyncio.run(Forwarder(outbox, transport).run_once()) == 3
+
+
 # -- https ---------------------------------------------------------------------------
 @pytest.fixture
 def central_https(tmp_path: Path, keys: Keys) -> Iterator[CentralHttps]:
@@ -130,6 +172,56 @@ def test_https_partial_acknowledgement_then_retry_is_exactly_once(
     verified_exactly_once([("central", d) for d in central_https.stored.values()], keys, 10)
 
 
+def test_https_reply_naming_records_not_sent_is_a_protocol_error_nothing_marked(
+    central_https: CentralHttps,
+    outbox: Outbox,
+    identity: Identity,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    seal(outbox, identity, 3)
+    central_https.mode = "stranger"
+    transport = open_transport("https", https_settings(central_https), "K-1", "P")
+    with pytest.raises(TransportError, match=r"protocol error: .* acknowledged records that were"):
+        asyncio.run(Forwarder(outbox, transport).run_once())
+    assert outbox.status().pending == 3  # not even the three it did store
+    assert any("protocol error" in r.message for r in caplog.records if r.levelname == "ERROR")
+
+
+def test_https_carries_a_signed_heartbeat_that_verifies(
+    central_https: CentralHttps, outbox: Outbox, identity: Identity, keys: Keys
+) -> None:
+    from outbox.heartbeat import Signer, from_http_header
+    from outbox.heartbeat import verify as verify_heartbeat
+
+    seal(outbox, identity, 4)
+    signer = Signer("K-1", "UTO-N1", identity.signing_key, identity.kid)
+    transport = open_transport("https", https_settings(central_https), "K-1", "P")
+    forwarder = Forwarder(outbox, transport, heartbeat=signer)
+    assert asyncio.run(forwarder.run_once()) == 4
+    registry = load_registry(keys.registry)
+    beat = verify_heartbeat(
+        from_http_header(central_https.statuses[-1]), lambda k: registry.get(k or b""), "h"
+    )
+    assert (beat.kiosk, beat.last_seq, beat.pending) == ("K-1", 4, 0)
+    assert beat.chain == outbox.head()[1]
+
+
+def test_https_deadline_ends_a_request_that_never_finishes(
+    central_https: CentralHttps, outbox: Outbox, identity: Identity
+) -> None:
+    """The server takes the request and answers after 3 s; the deadline is 1 s (+ size)."""
+    import time
+
+    seal(outbox, identity, 2)
+    central_https.mode = "slow"
+    transport = open_transport("https", https_settings(central_https), "K-1", "P")
+    start = time.monotonic()
+    with pytest.raises(TransportError):
+        asyncio.run(Forwarder(outbox, transport).run_once())
+    assert time.monotonic() - start < 2.5
+    assert outbox.status().pending == 2
+
+
 # -- nats ----------------------------------------------------------------------------
 async def _stream_messages(url: str) -> list[bytes]:
     import nats
@@ -177,7 +269,7 @@ def test_nats_server_down_then_up_and_lost_acks_are_deduplicated(
     assert asyncio.run(Forwarder(outbox, transport).run_once()) == 20
     # The central side stored these, but the kiosk never heard back (ack lost):
     # mark them pending again, as after a cut just after publish.
-    outbox._db.execute("UPDATE records SET state = 'pending'")
+    outbox._db.executescript("DELETE FROM delivered; INSERT INTO pending SELECT seq FROM records")
     seal(outbox, identity, 5)
     nats_server.stop()
     with pytest.raises(TransportError, match="cannot reach NATS"):

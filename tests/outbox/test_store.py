@@ -77,7 +77,9 @@ def test_quota_refuses_before_the_disk_fills(tmp_path: Path, identity: Identity)
 
 def test_disk_reserve_refuses_with_a_clear_message(tmp_path: Path, identity: Identity) -> None:
     with Outbox(tmp_path / "o.db", reserve_bytes=10**15) as box:
-        with pytest.raises(OutboxFull, match="MiB are kept in reserve"):
+        with pytest.raises(
+            OutboxFull, match="kept in reserve for the forwarder; nothing was sealed"
+        ):
             box.seal(identity, "test", "t", "entry", {})
         assert box.status().last_seq == 0
 
