@@ -170,6 +170,20 @@ class Registry:
     def __len__(self) -> int:
         return sum(len(v) for v in self.by_kid.values())
 
+    def refusal(self, kid: bytes | None, kiosk: Any, post: Any, time_ms: Any) -> str | None:
+        """Why the key `kid` may not sign for `kiosk` at `post` at `time_ms` (None: it may)."""
+        mine = [
+            e
+            for e in self.enrolments(kid)
+            if e.kiosk == kiosk and (e.post is None or e.post == post)
+        ]
+        if not mine:
+            return f"key {kid.hex() if kid else 'none'} is not enrolled for kiosk {kiosk}"
+        if not isinstance(time_ms, int):
+            return "no time"
+        verdicts = [e.problem_at(time_ms) for e in mine]
+        return next(v[1] for v in verdicts if v) if all(verdicts) else None
+
 
 def load_registry(directory: Path) -> Registry:
     """Every enrolment (`*.json`) under `directory`; a bare `<kiosk id>.pem` (or `.pub`)

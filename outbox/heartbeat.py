@@ -27,6 +27,9 @@ from outbox import cbor, cose
 from outbox.errors import RecordError
 from outbox.record import record_hash
 
+# (kid, kiosk, post, time_ms) -> why that key may not sign for that kiosk then, or None.
+Enrolled = Callable[[bytes | None, Any, Any, Any], str | None]
+
 CONTENT_TYPE = "application/vnd.border-kiosk.status+cbor"
 _CONTENT_TYPE_LABEL = 3  # RFC 9052 content type
 HTTP_HEADER = "Kiosk-Status"
@@ -69,11 +72,19 @@ def is_heartbeat(data: bytes) -> bool:
 
 
 def verify(
-    data: bytes, key_for: Callable[[bytes | None], ed25519.Ed25519PublicKey | None], where: str
+    data: bytes,
+    key_for: Callable[[bytes | None], ed25519.Ed25519PublicKey | None],
+    where: str,
+    enrolled: Enrolled | None = None,
 ) -> Heartbeat:
-    """Check the signature and every field's type; raises `RecordError`."""
+    """Check the signature and every field's type; raises `RecordError`. `enrolled` says
+    why the signing key may not speak for the kiosk the heartbeat names (None: it may)."""
     message = cose.verify1(data, key_for)
     value = cbor.decode(message.payload, "heartbeat")
+    if enrolled is not None and isinstance(value, dict):
+        problem = enrolled(message.kid, value.get("kiosk"), value.get("post"), value.get("time"))
+        if problem:
+            raise RecordError(problem)
     if not isinstance(value, dict) or value.get("type") != "status":
         raise RecordError("heartbeat payload must be a status map")
     fields: dict[str, type] = {
@@ -151,6 +162,7 @@ def check_tails(
     heartbeats: list[tuple[str, bytes]],
     key_for: Callable[[bytes | None], ed25519.Ed25519PublicKey | None],
     arrived: dict[str, tuple[int | None, dict[int, bytes]]],
+    enrolled: Enrolled | None = None,
 ) -> tuple[list[TailReport], list[str]]:
     """Compare each kiosk's newest valid heartbeat with what arrived.
 
@@ -162,7 +174,7 @@ def check_tails(
     bad: list[str] = []
     for where, data in heartbeats:
         try:
-            beat = verify(data, key_for, where)
+            beat = verify(data, key_for, where, enrolled)
         except (RecordError, ValueError, TypeError) as exc:
             bad.append(f"{where}: heartbeat does not verify: {exc}")
             continue

@@ -69,9 +69,7 @@ def run(args: argparse.Namespace) -> int:
     state = load_state(args.state) if args.state else {}
     records, kiosks = verify(sources, registry, central, state)
     arrived = {k.kiosk: (k.last_seq, sources.hashes.get(k.kiosk, {})) for k in kiosks}
-    tails, bad_beats = check_tails(
-        sources.heartbeats, lambda kid: registry.get(kid or b""), arrived
-    )
+    tails, bad_beats = check_tails(sources.heartbeats, registry.get, arrived, registry.refusal)
     if not args.expect_complete:  # only what the heartbeats prove wrong counts then
         for tail in tails:
             tail.missing = None
@@ -135,4 +133,4 @@ def _print_tails(tails: list[Any], bad_beats: list[str]) -> None:
         for problem in tail.problems or []:
             print(f"  {tail.kiosk}: {problem}")
     for line in bad_beats:
-        print(f"TAMPERED  {line}")
+        print(f"HEARTBEAT  {line}")
