@@ -84,7 +84,7 @@ async def lag_while_registering(
     step's durations (s); the quality worker's peak RSS and both processes' RSS after the
     last traveller (MB)."""
     from kiosk import sim
-    from kiosk.pipeline import State
+    from kiosk.lane.pipeline import State
     from kiosk.ui.app import KioskApp
     from kiosk.ui.services import Services
 

@@ -292,7 +292,7 @@ def rotate_key(config: config_module.Config) -> dict[str, str]:
     """A new signing key. The last record signed with the old key is an audit record that
     names the new key, so the central side can follow the chain across the change; the
     old key is kept (retired) next to the new one."""
-    from kiosk.records import identity
+    from kiosk.lane.sealer import identity
     from outbox.keys import generate_signing_key, kid, load_signing_key, public_pem
     from outbox.store import Identity, Outbox
 

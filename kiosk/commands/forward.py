@@ -21,7 +21,7 @@ def register(subparsers: Subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kiosk import config
-    from kiosk.records import forwarder, open_outbox
+    from kiosk.lane.sealer import forwarder, open_outbox
 
     cfg = config.load(args.config)
     with open_outbox(cfg) as outbox:

@@ -19,7 +19,7 @@ from drivers.events import (
     Frame,
 )
 from kiosk.officers import Officer, Role
-from kiosk.pipeline import State
+from kiosk.lane.pipeline import State
 from kiosk.ui.dialogs import HelpScreen
 from kiosk.ui.login import LoginScreen
 from kiosk.ui.officer import OfficerScreen
@@ -37,7 +37,7 @@ class KioskApp(App[None]):
         self.services = services
         self.officer: Officer | None = None
         from kiosk.memory import pin_mmap_threshold
-        from kiosk.quality import quality_pool
+        from kiosk.lane.quality import quality_pool
 
         pin_mmap_threshold()  # before the PIN checks and frames: see kiosk.memory
         self.quality_pool = quality_pool()  # NFIQ 2 in a worker process (before Textual runs)
@@ -62,7 +62,7 @@ class KioskApp(App[None]):
     def warm_up_quality(self) -> None:
         """Load the face cascades and NFIQ 2 in the worker while the officer logs in, so
         the first traveller's face and fingers are assessed at once."""
-        from kiosk.quality import warm_up
+        from kiosk.lane.quality import warm_up
 
         policy = self.services.pipeline.policy
         self.quality_pool.submit(warm_up, self.services.face_thresholds(), policy.finger_threshold)
@@ -73,7 +73,7 @@ class KioskApp(App[None]):
         (at most every few seconds), a dead worker is replaced, the traveller stays."""
         from concurrent.futures.process import BrokenProcessPool
 
-        from kiosk.quality import quality_pool
+        from kiosk.lane.quality import quality_pool
 
         log.error("%s failed", what, exc_info=exc)
         if isinstance(exc, BrokenProcessPool):

@@ -13,7 +13,7 @@ from textual.widgets import Static, TextArea
 
 import mrz
 from kiosk.memory import release_free_heap
-from kiosk.pipeline import FINGER_NAMES, Decision, FingerException, PipelineError, State
+from kiosk.lane.pipeline import FINGER_NAMES, Decision, FingerException, PipelineError, State
 from kiosk.ui.dialogs import ExceptionScreen, ReasonScreen
 from kiosk.ui.preview import FacePreview
 
@@ -323,7 +323,7 @@ class OfficerScreen(Screen[None]):
 
     @work(exclusive=True, group="finger")
     async def score_finger(self, image: Any) -> None:
-        from kiosk.quality import finger_score
+        from kiosk.lane.quality import finger_score
 
         loop = asyncio.get_running_loop()
         threshold = self.services.pipeline.policy.finger_threshold
@@ -357,7 +357,7 @@ class OfficerScreen(Screen[None]):
     # -- face --------------------------------------------------------------------------------
     def begin_face(self) -> None:
         """The traveller is at the camera: a fresh stream in the quality worker."""
-        from kiosk.quality import face_begin
+        from kiosk.lane.quality import face_begin
 
         self._face_session += 1
         self._frame = None
@@ -386,7 +386,7 @@ class OfficerScreen(Screen[None]):
 
     @work(group="face")
     async def assess_faces(self, session: int) -> None:
-        from kiosk.quality import face_feed
+        from kiosk.lane.quality import face_feed
 
         loop = asyncio.get_running_loop()
         try:
@@ -452,7 +452,7 @@ class OfficerScreen(Screen[None]):
     @work(group="face-manual", exclusive=True)
     async def capture_manually(self, session: int) -> None:
         from biometrics import BiometricsError
-        from kiosk.quality import face_begin, face_manual
+        from kiosk.lane.quality import face_begin, face_manual
 
         loop = asyncio.get_running_loop()
         pool = self.app.quality_pool  # type: ignore[attr-defined]

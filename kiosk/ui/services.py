@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.config import Config
-from kiosk.devices import DeviceHub, specs_from_config
+from kiosk.lane.devices import DeviceHub, specs_from_config
 from kiosk.officers import OfficerStore
-from kiosk.pipeline import Direction, Pipeline, Policy
-from kiosk.records import OutboxSealer
+from kiosk.lane.pipeline import Direction, Pipeline, Policy
+from kiosk.lane.sealer import OutboxSealer
 from kiosk.sim import SimCounter, SimTraveller
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import mrz
-from kiosk.pipeline import (
+from kiosk.lane.pipeline import (
     Decision,
     Direction,
     FingerException,

@@ -10,7 +10,7 @@ import pytest
 
 from kiosk import sim
 from kiosk.config import Config
-from kiosk.pipeline import State
+from kiosk.lane.pipeline import State
 from kiosk.ui.app import KioskApp
 from kiosk.ui.services import Services
 
@@ -79,7 +79,7 @@ async def at_the_camera(pilot: Any) -> None:
     """The face step with a fixed picture and assessment: live camera frames are kept off
     the screen so the snapshot does not depend on timing (the live path is covered by
     test_ui and the tmux test)."""
-    from kiosk.quality import FaceUpdate
+    from kiosk.lane.quality import FaceUpdate
     from kiosk.sim import face_frames
 
     await logged_in(pilot)

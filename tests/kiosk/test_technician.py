@@ -8,7 +8,7 @@ from textual.widgets import DataTable
 
 from kiosk import sim
 from kiosk.config import Config
-from kiosk.pipeline import State
+from kiosk.lane.pipeline import State
 from kiosk.ui.app import KioskApp
 from kiosk.ui.services import Services
 from kiosk.ui.technician import DEVICE_COLUMNS, TechnicianScreen

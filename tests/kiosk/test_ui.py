@@ -10,7 +10,7 @@ import pytest
 import mrz
 from kiosk import sim
 from kiosk.config import Config
-from kiosk.pipeline import State
+from kiosk.lane.pipeline import State
 from kiosk.ui.app import KioskApp
 from kiosk.ui.services import Services
 from outbox.keys import load_central_private

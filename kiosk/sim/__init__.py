@@ -52,7 +52,7 @@ class SimCounter:
         self.attempts: dict[int, int] = {}
 
     def start(self) -> list[Any]:
-        from kiosk.devices import DeviceSpec
+        from kiosk.lane.devices import DeviceSpec
 
         self.reader.start()
         self.scanner.start()
@@ -67,7 +67,7 @@ class SimCounter:
     def pipeline_changed(self, pipeline: Any) -> None:
         """(A pipeline observer.) The traveller steps in front of the camera when the face
         step begins and away when it ends; what the camera sees is this traveller's story."""
-        from kiosk.pipeline import State
+        from kiosk.lane.pipeline import State
 
         at_camera = pipeline.state is State.FACE
         if at_camera != self.scenes.occupied:
