@@ -15,7 +15,7 @@ def register(subparsers: Subparsers) -> None:
         "run",
         help="the officer UI; --sim runs it on emulated devices",
         description="The officer UI. With --sim: a demo kiosk provisioned in --sim-dir "
-        "(officer 'demo', PIN 1234; technician 'tech', PIN 4321) with scripted travellers.",
+        "(officer 'demo', PIN 123456; technician 'tech', PIN 654321) with scripted travellers.",
     )
     parser.add_argument("--sim", action="store_true", help="emulated devices, demo travellers")
     parser.add_argument(
@@ -34,11 +34,12 @@ def run(args: argparse.Namespace) -> int:
     from kiosk.ui.services import Services
 
     if args.sim:
-        from kiosk import sim
+        from kiosk import sim  # the only production import of the simulator
 
         cfg = config.load(args.config) if args.config else sim.prepare(args.sim_dir)
-        services = Services.build(cfg, sim=sim.travellers())
+        services = Services.build(cfg, demo=sim.counter(cfg))
     else:
         services = Services.build(config.load(args.config))
-    KioskApp(services).run()
-    return 0
+    app = KioskApp(services)
+    app.run()
+    return app.return_code or 0

@@ -1,9 +1,10 @@
 """`kiosk run --sim`: a complete kiosk on emulated parts, in a scratch directory.
 
 It provisions a throw-away kiosk (its own central key pair, so the demo's records can be
-verified), two accounts (officer `demo` PIN 1234, technician `tech` PIN 4321), a `dir`
+verified), two accounts (officer `demo` PIN 123456, technician `tech` PIN 654321), a `dir`
 transport into `<sim dir>/central-inbox`, and a queue of scripted travellers whose
-documents the simulated reader delivers. Nothing here is used outside --sim.
+documents the simulated reader delivers. Only `kiosk run --sim` and the tests import this
+package (tests/test_layering.py holds the production path to that).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from kiosk.provisioning import InitOptions, init
 log = logging.getLogger(__name__)
 
 DEMO_ACCOUNTS = (
-    ("demo", "Demo Officer", Role.OFFICER, "1234"),
-    ("tech", "Demo Technician", Role.TECHNICIAN, "4321"),
+    ("demo", "Demo Officer", Role.OFFICER, "123456"),
+    ("tech", "Demo Technician", Role.TECHNICIAN, "654321"),
 )
 
 
@@ -63,6 +64,16 @@ class SimCounter:
             DeviceSpec("face_camera", "camera", self.camera.path, camera),
             DeviceSpec("fingerprint", "zhiantec", self.scanner.path, {}),
         ]
+
+    def attach(self, capture: Any) -> None:
+        """Follow the lane as a traveller would: step to the camera for the face step,
+        lift the finger once the scanner's image was taken."""
+        capture.pipeline.observers.append(self.pipeline_changed)
+        capture.notices.append(self.lane_notice)
+
+    def lane_notice(self, notice: Any) -> None:
+        if notice.kind == "finger done":
+            self.lift_finger()
 
     def pipeline_changed(self, pipeline: Any) -> None:
         """(A pipeline observer.) The traveller steps in front of the camera when the face
@@ -283,6 +294,13 @@ def face_frames() -> dict[str, list[Any]]:
         "dark": [person(2.0, dx, dy, 0.3) for dx, dy in JITTER],
         "far": [person(1.0, dx, dy, 1.0) for dx, dy in JITTER],
     }
+
+
+def counter(
+    config: config_module.Config, seed: int = 9303, today: dt.date | None = None
+) -> SimCounter:
+    """The demo counter for a kiosk made by `prepare` (faces cached in its state dir)."""
+    return SimCounter(travellers(seed, today), faces=config.state_dir / "sim-faces")
 
 
 @dataclass(frozen=True)
