@@ -167,6 +167,9 @@ class KioskApp(App[None]):
             self._exception_event.set()
         where = crash_places(error)
         log.critical("officer UI stopped: %s at %s", type(error).__name__, " <- ".join(where))
+        if self._exit_renderables:  # the first error says it; the others are in the log
+            self._close_messages_no_wait()
+            return
         self._exit_renderables.append(
             Text(
                 f"kiosk: error: the officer UI stopped: {type(error).__name__} at {where[0]}"

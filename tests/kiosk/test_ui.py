@@ -149,8 +149,9 @@ async def test_manual_entry_registration_is_sealed(services: Services, tmp_path:
 def demo_documents(services: Services) -> list[str]:
     """'SURNAME Given' of the demo travellers of the `services` fixture, in order."""
     names = []
-    for traveller in list(zip(range(4), sim.travellers(seed=1))):
-        result = mrz.parse(traveller[1].lines)
+    travellers = sim.travellers(seed=1)
+    for _ in range(4):
+        result = mrz.parse(next(travellers).lines)
         given = " ".join(p.capitalize() for p in result.given_names.split())
         names.append(f"{result.surname} {given}")
     return names
