@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         from kiosk import sim  # the only production import of the simulator
 
         cfg = config.load(args.config) if args.config else sim.prepare(args.sim_dir)
-        services = Services.build(cfg, demo=sim.counter(cfg))
+        services = Services.build(cfg, demo=sim.counter(cfg, forward=True))
     else:
         services = Services.build(config.load(args.config))
     app = KioskApp(services)

@@ -440,7 +440,7 @@ class Saved:
         decided = {"admit": "ADMITTED", "refuse": "REFUSED", "refer": "REFERRED"}
         what = decided[self.decision.value]
         if self.ground:
-            what += f" ({self.ground[0]})"
+            what += f" on ground {self.ground[0]}"
         who = document_summary(self.document) if self.document else "no document"
         return f"saved: {who}, {what} ({self.direction.value}) · record {self.record_id[:8]}…"
 

@@ -38,7 +38,9 @@ class SimCounter:
     swipe reader (CR line ends); the UI's driver reads it from the pty like any reader.
     """
 
-    def __init__(self, queue: Iterator[SimTraveller], faces: Path) -> None:
+    def __init__(
+        self, queue: Iterator[SimTraveller], faces: Path, forward: Path | None = None
+    ) -> None:
         from drivers.sim.camera import SceneCamera
         from drivers.sim.mrz_reader import MRZReaderEmulator
         from drivers.sim.zhiantec import ZhianTecEmulator
@@ -51,6 +53,9 @@ class SimCounter:
         self.story = ""
         self.travellers = 0
         self.attempts: dict[int, int] = {}
+        self.forward_config = forward
+        self.forwarder: Any = None
+        self._forward_timer: Any = None
 
     def start(self) -> list[Any]:
         from kiosk.lane.devices import DeviceSpec
@@ -58,6 +63,13 @@ class SimCounter:
         self.reader.start()
         self.scanner.start()
         self.scenes.start()
+        if self.forward_config is not None:
+            import threading
+
+            # After the login screen is up: its imports would compete with the UI's start.
+            self._forward_timer = threading.Timer(3.0, self._start_forwarder)
+            self._forward_timer.daemon = True
+            self._forward_timer.start()
         camera = {"loop": True, "fps": CAMERA_FPS, "width": None, "height": None}
         return [
             DeviceSpec("mrz", "mrz-serial", self.reader.path, {"framing": "cr"}),
@@ -115,7 +127,28 @@ class SimCounter:
     def lift_finger(self) -> None:
         self.scanner.lift_finger()
 
+    def _start_forwarder(self) -> None:
+        """The real forwarder daemon (`kiosk forward`) on the demo's `dir` transport, so
+        the status bar shows a link the forwarder reports, as at a real post."""
+        import subprocess
+        import sys
+
+        self.forwarder = subprocess.Popen(
+            [sys.executable, "-m", "kiosk", "forward", "--config", str(self.forward_config)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
     def stop(self) -> None:
+        if self._forward_timer is not None:
+            self._forward_timer.cancel()
+        if self.forwarder is not None:
+            self.forwarder.terminate()
+            try:
+                self.forwarder.wait(5)
+            except Exception:
+                self.forwarder.kill()
         self.reader.stop()
         self.scanner.stop()
         self.scenes.stop()
@@ -297,10 +330,18 @@ def face_frames() -> dict[str, list[Any]]:
 
 
 def counter(
-    config: config_module.Config, seed: int = 9303, today: dt.date | None = None
+    config: config_module.Config,
+    seed: int = 9303,
+    today: dt.date | None = None,
+    forward: bool = False,
 ) -> SimCounter:
-    """The demo counter for a kiosk made by `prepare` (faces cached in its state dir)."""
-    return SimCounter(travellers(seed, today), faces=config.state_dir / "sim-faces")
+    """The demo counter for a kiosk made by `prepare` (faces cached in its state dir);
+    `forward`: run the forwarder daemon beside it, as `kiosk run --sim` does."""
+    return SimCounter(
+        travellers(seed, today),
+        faces=config.state_dir / "sim-faces",
+        forward=config.path if forward else None,
+    )
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ WITH_TRAVELLER = (State.DOCUMENT, State.FACE, State.FINGERS, State.REVIEW)
 
 class KioskApp(App[None]):
     TITLE = "Border kiosk"
+    ENABLE_COMMAND_PALETTE = False  # an officer's kiosk, not a developer's tool
     BINDINGS = [("ctrl+q", "request_quit", "Quit")]
 
     def __init__(self, services: Services) -> None:

@@ -95,7 +95,7 @@ class GroundScreen(ModalScreen[tuple[str, str] | None]):
     GroundScreen { align: center middle; }
     #ground-box { width: 96%; max-width: 110; height: auto; max-height: 96%;
                   border: heavy $error; padding: 0 1; }
-    #grounds { height: auto; max-height: 14; }
+    #grounds { height: auto; max-height: 18; border: none; padding: 0; }
     #ground-keys { color: $text-muted; }
     """
     BINDINGS = [("escape", "dismiss(None)", "Back")]

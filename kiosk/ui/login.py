@@ -50,7 +50,7 @@ class LoginScreen(Screen[Officer]):
             yield self._field(Input(id="officer", placeholder="e.g. demo"))
             yield Label("PIN")
             yield self._field(Input(id="pin", password=True, placeholder="6-12 digits"))
-            yield Static("Tab switches field · Enter goes on · F1 help", id="login-hint")
+            yield Static("Tab other field · Enter next · F1 help", id="login-hint")
             yield Static("", id="login-error")
         yield Footer()
 

@@ -25,7 +25,7 @@ from kiosk.ui.preview import FacePreview
 from kiosk.ui.services import Services
 
 KEYS: list[tuple[str, str, str]] = [
-    ("s", "swipe", "Demo: read document"),
+    ("s", "swipe", "Demo: document"),
     ("m", "manual", "Type MRZ"),
     ("f2", "use_typed", "Use typed MRZ"),
     ("enter", "confirm", "Confirm"),
@@ -34,9 +34,9 @@ KEYS: list[tuple[str, str, str]] = [
     ("f", "decide('refer')", "Refer"),
     ("c", "capture_face", "Capture now"),
     ("n", "no_face", "No photo"),
-    ("p", "place_finger", "Demo: place finger"),
+    ("p", "place_finger", "Demo: finger"),
     ("o", "accept_finger", "Accept poor finger"),
-    ("x", "finger_exception", "Finger exception"),
+    ("x", "finger_exception", "Exception"),
     ("escape", "cancel", "Cancel"),
     ("d", "toggle_direction", "Entry/Exit"),
     ("t", "technician", "Technician"),
@@ -147,7 +147,7 @@ class OfficerScreen(Screen[None]):
             else views.document_text(pipeline.traveller.document)
         )
         checks = self.query_one("#checks", Static)
-        checks.display = not review
+        checks.display = not review and bool(pipeline.traveller.checks)
         checks.update(views.checks_text(pipeline))
         self.refresh_face_column()
         mode = (
@@ -210,8 +210,9 @@ class OfficerScreen(Screen[None]):
         for key, action, label in KEYS:
             if self.check_action(action.split("(")[0].removeprefix("app."), ()):
                 target = action if action.startswith("app.") else f"screen.{action}"
-                hints.append(f"[@click={target}][b reverse] {SHOWN.get(key, key)} [/] {label}[/]")
-        return "  ".join(hints)
+                hint = f"[b reverse] {SHOWN.get(key, key)} [/] {label}".replace(" ", "\u00a0")
+                hints.append(f"[@click={target}]{hint}[/]")
+        return "  ".join(hints)  # wraps between keys, never inside one
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """False hides a key from the bar and refuses it: only what fits this step."""

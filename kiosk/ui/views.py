@@ -97,11 +97,11 @@ def checks_text(pipeline: Pipeline) -> str:
     """The document's checks; from the fingers on, the fingers too."""
     traveller = pipeline.traveller
     panel = "\n".join(
-        f"{'[green]✔ ok[/]' if c.ok else '[b red]✘ FAIL[/]'} {c.name}: {c.message}"
+        f"[green]✔[/] {c.message}" if c.ok else f"[b red]✘ FAIL {c.name}[/]: {c.message}"
         for c in traveller.checks
     )
     if pipeline.state is State.FINGERS and pipeline.policy.fingers:
-        panel += f"\n\n[b]Fingers[/] (NFIQ 2, pass ≥ {pipeline.policy.finger_threshold})"
+        panel += f"\n\n[b]Fingers[/] · NFIQ 2 ≥ {pipeline.policy.finger_threshold}"
         for position in pipeline.policy.fingers:
             panel += "\n" + finger_line(position, traveller.fingers.get(position), pipeline)
     return panel
@@ -143,7 +143,7 @@ def review_text(pipeline: Pipeline) -> str:
 
 
 def finger_line(position: int, capture: FingerCapture | None, pipeline: Pipeline) -> str:
-    name = f"{FINGER_NAMES[position]:<12}"
+    name = f"{FINGER_NAMES[position]:<11}"
     if capture is None:
         return f" {name} [dim]waiting[/]"
     if capture.exception is not None:
@@ -152,7 +152,7 @@ def finger_line(position: int, capture: FingerCapture | None, pipeline: Pipeline
     ok = score is not None and score >= pipeline.policy.finger_threshold
     mark = "[green]✔[/]" if ok else "[b red]✘[/]"
     tries = "1 try" if capture.attempts == 1 else f"{capture.attempts} tries"
-    line = f" {name} {mark} NFIQ 2 {score} · {tries}"
+    line = f" {name} {mark} {score} · {tries}"
     if capture.override is not None:
         line += f" [yellow]accepted: {capture.override}[/]"
     return line
@@ -185,14 +185,14 @@ def link_text(status: Status | None, wide: bool) -> str:
     """The forwarder's link as it last reported it, and what waits in the outbox."""
     if status is None:
         return "outbox …"
-    if status.link == "unknown":
-        link = "link: no forwarder report"
+    if status.link == "unknown":  # no forwarder has run yet
+        link = "link [b yellow]not reported[/]" if wide else "link [b yellow]?[/]"
     else:
         colour = "green" if status.link == "up" else "b red"
         link = f"link [{colour}]{status.link}[/]"
         if wide and status.link_detail:
             link += f" ({status.link_detail})"
-    waiting = f"{status.pending} waiting"
+    waiting = f"{status.pending} queued"
     if status.pending and status.oldest_pending_age is not None:
         waiting += f", oldest {age(status.oldest_pending_age)}"
     return f"{link} · {waiting}"
@@ -202,7 +202,7 @@ def status_text(pipeline: Pipeline, health: dict[str, str], link: str, demo: boo
     text = f" {pipeline.officer_id or '-'} │ {pipeline.direction.value.upper()} │ {link} │"
     for role, state in health.items():
         label = DEVICE_LABELS.get(role, role)
-        text += f" {label} ●" if state == "connected" else f" {label} [b red]✘ {state}[/]"
+        text += f" {label}[green]●[/]" if state == "connected" else f" {label} [b red]✘ {state}[/]"
     if demo:
         text += " │ DEMO"
     return text

@@ -150,7 +150,9 @@ def test_refusal_needs_a_configured_ground(pipeline: Pipeline, journal: Journal)
     with pytest.raises(PipelineError, match="only a refusal"):
         pipeline.decide(Decision.ADMIT, SCHENGEN_GROUNDS[0])
     saved = pipeline.decide(Decision.REFUSE, SCHENGEN_GROUNDS[7])
-    assert saved.line().startswith("saved: ERIKSSON Anna Maria, P UTO L898902C3, REFUSED (H)")
+    assert saved.line().startswith(
+        "saved: ERIKSSON Anna Maria, P UTO L898902C3, REFUSED on ground H"
+    )
     [body] = journal.of_type("traveller")
     assert body["refusal_ground"]["code"] == "H" and "alert" in body["refusal_ground"]["text"]
 
