@@ -16,7 +16,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
-import mrz
 from kiosk.lane.capture import Notice, measures
 from kiosk.lane.pipeline import FINGER_NAMES, Decision, PipelineError, State
 from kiosk.ui import views
@@ -35,7 +34,7 @@ KEYS: list[tuple[str, str, str]] = [
     ("c", "capture_face", "Capture now"),
     ("n", "no_face", "No photo"),
     ("p", "place_finger", "Demo: finger"),
-    ("o", "accept_finger", "Accept poor finger"),
+    ("o", "accept_finger", "Accept poor"),
     ("x", "finger_exception", "Exception"),
     ("escape", "cancel", "Cancel"),
     ("d", "toggle_direction", "Entry/Exit"),
@@ -43,6 +42,7 @@ KEYS: list[tuple[str, str, str]] = [
     ("ctrl+l", "logout", "Log out"),
     ("f1", "app.help", "Help"),
 ]
+NBSP = "\u00a0"  # the bar wraps between keys, never inside one
 SHOWN = {"escape": "Esc", "enter": "Enter", "ctrl+l": "^L", "f1": "F1", "f2": "F2"}
 
 
@@ -210,9 +210,9 @@ class OfficerScreen(Screen[None]):
         for key, action, label in KEYS:
             if self.check_action(action.split("(")[0].removeprefix("app."), ()):
                 target = action if action.startswith("app.") else f"screen.{action}"
-                hint = f"[b reverse] {SHOWN.get(key, key)} [/] {label}".replace(" ", "\u00a0")
-                hints.append(f"[@click={target}]{hint}[/]")
-        return "  ".join(hints)  # wraps between keys, never inside one
+                shown, words = SHOWN.get(key, key), label.replace(" ", NBSP)
+                hints.append(f"[@click={target}][b reverse]{NBSP}{shown}{NBSP}[/]{NBSP}{words}[/]")
+        return "  ".join(hints)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """False hides a key from the bar and refuses it: only what fits this step."""
@@ -286,20 +286,8 @@ class OfficerScreen(Screen[None]):
     @on(TextArea.Changed, "#mrz-entry")
     def live_feedback(self, event: TextArea.Changed) -> None:
         """Check digits as the officer types: which field fails, right now."""
-        text, feedback = event.text_area.text, self.query_one("#mrz-feedback", Static)
-        if not text.strip():
-            feedback.update("")
-            return
-        try:
-            result = mrz.parse(text, strict=True)
-        except mrz.MRZError as exc:
-            feedback.update(f"[yellow]{exc}[/]")
-            return
-        failing = [name for name, ok in result.checks.items() if not ok]
-        if result.valid:
-            feedback.update(f"[green]✔ {result.format}: all check digits hold[/]")
-        else:
-            feedback.update(f"[b red]✘ check digit fails: {', '.join(failing) or 'characters'}[/]")
+        feedback = views.mrz_feedback(event.text_area.text)
+        self.query_one("#mrz-feedback", Static).update(feedback)
 
     def action_use_typed(self) -> None:
         lines = self.query_one("#mrz-entry", TextArea).text.splitlines()

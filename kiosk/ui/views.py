@@ -206,3 +206,17 @@ def status_text(pipeline: Pipeline, health: dict[str, str], link: str, demo: boo
     if demo:
         text += " │ DEMO"
     return text
+
+
+def mrz_feedback(text: str) -> str:
+    """Typed MRZ lines, checked as they are typed: which field fails, right now."""
+    if not text.strip():
+        return ""
+    try:
+        result = mrz.parse(text, strict=True)
+    except mrz.MRZError as exc:
+        return f"[yellow]{exc}[/]"
+    if result.valid:
+        return f"[green]✔ {result.format}: all check digits hold[/]"
+    failing = [name for name, ok in result.checks.items() if not ok]
+    return f"[b red]✘ check digit fails: {', '.join(failing) or 'characters'}[/]"
