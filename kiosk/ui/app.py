@@ -18,6 +18,7 @@ from kiosk.lane.pipeline import State
 from kiosk.officers import Officer, Role
 from kiosk.ui.dialogs import ConfirmScreen, HelpScreen
 from kiosk.ui.login import LoginScreen
+from kiosk.ui.messages import LogoutRequested
 from kiosk.ui.officer import OfficerScreen
 from kiosk.ui.services import Services
 
@@ -114,7 +115,7 @@ class KioskApp(App[None]):
         self.push_screen(OfficerScreen(self.services, technician=self.officer_is_technician))
         self.call_after_refresh(self.freeze_heap)  # the officer screen's widgets too
 
-    def on_officer_screen_logout_requested(self) -> None:
+    def on_logout_requested(self, message: LogoutRequested) -> None:
         self.logout()
 
     def logout(self) -> None:

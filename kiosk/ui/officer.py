@@ -12,7 +12,6 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
@@ -20,6 +19,7 @@ from kiosk.lane.capture import Notice, measures
 from kiosk.lane.pipeline import FINGER_NAMES, Decision, PipelineError, State
 from kiosk.ui import views
 from kiosk.ui.dialogs import ExceptionScreen, GroundScreen, ReasonScreen
+from kiosk.ui.messages import LaneNotice, LogoutRequested
 from kiosk.ui.preview import FacePreview
 from kiosk.ui.services import Services
 
@@ -44,14 +44,6 @@ KEYS: list[tuple[str, str, str]] = [
 ]
 NBSP = "\u00a0"  # the bar wraps between keys, never inside one
 SHOWN = {"escape": "Esc", "enter": "Enter", "ctrl+l": "^L", "f1": "F1", "f2": "F2"}
-
-
-class LaneNotice(Message):
-    """The lane told the screen something (posted, so it is handled in order)."""
-
-    def __init__(self, notice: Notice) -> None:
-        super().__init__()
-        self.notice = notice
 
 
 class OfficerScreen(Screen[None]):
@@ -399,7 +391,4 @@ class OfficerScreen(Screen[None]):
         self.app.push_screen(TechnicianScreen(self.services))
 
     def action_logout(self) -> None:
-        self.post_message(self.LogoutRequested())
-
-    class LogoutRequested(Message):
-        """Ctrl+L: the app ends the session and shows the login."""
+        self.post_message(LogoutRequested())
