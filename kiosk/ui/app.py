@@ -11,6 +11,7 @@ import traceback
 from pathlib import Path
 
 from rich.text import Text
+from textual import work
 from textual.app import App
 
 from kiosk.lane.capture import Notice
@@ -19,7 +20,6 @@ from kiosk.officers import Officer, Role
 from kiosk.ui.dialogs import ConfirmScreen, HelpScreen
 from kiosk.ui.login import LoginScreen
 from kiosk.ui.messages import LogoutRequested
-from kiosk.ui.officer import OfficerScreen
 from kiosk.ui.services import Services
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,13 @@ class KioskApp(App[None]):
             self.notify(f"Device not started: {problem}", severity="error", timeout=15)
         self.run_worker(capture.run(), group="devices", exclusive=True)
         self.set_timer(1.0, self.warm_up_quality)
+        self.set_timer(0.3, self.preload_officer_screen)
+
+    @work(thread=True, group="preload")
+    def preload_officer_screen(self) -> None:
+        """The officer screen's modules (numpy, the preview) load while the officer types
+        the PIN, not before the login is drawn and not in the loop after it."""
+        import kiosk.ui.officer  # noqa: F401
 
     def lane_alert(self, notice: Notice) -> None:
         """The lane's warnings are toasts on whichever screen is up."""
@@ -110,6 +117,8 @@ class KioskApp(App[None]):
         if officer is None:
             self.show_login()
             return
+        from kiosk.ui.officer import OfficerScreen  # numpy and all: after the login is drawn
+
         self.officer = officer
         self.services.pipeline.login(officer.officer_id)
         self.push_screen(OfficerScreen(self.services, technician=self.officer_is_technician))
