@@ -136,7 +136,10 @@ class KioskApp(App[None]):
     def action_request_quit(self) -> None:
         """Ctrl+Q: with a traveller on screen, ask first; quitting seals a `cancelled`
         audit record for the traveller and the logout, then the kiosk stops."""
-        if self.services.pipeline.state not in WITH_TRAVELLER or self.locked:
+        if self.locked:  # whoever stands at a locked counter cannot end the session
+            self.notify("The kiosk is locked: log in first, then Ctrl+Q", severity="warning")
+            return
+        if self.services.pipeline.state not in WITH_TRAVELLER:
             self.quit_kiosk()
             return
 
