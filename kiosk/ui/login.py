@@ -70,7 +70,8 @@ class LoginScreen(Screen[Officer]):
         pin.set_class(self.field == "pin", "current")
 
     def on_key(self, event: events.Key) -> None:
-        key = event.key
+        # Keys typed before the terminal left line mode arrive with Enter as a newline.
+        key = "enter" if event.key == "ctrl+j" else event.key
         if key in ("enter", "tab", "shift+tab", "backspace", "escape") or (
             event.is_printable and event.character and len(event.character) == 1
         ):

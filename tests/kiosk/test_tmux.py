@@ -104,3 +104,21 @@ def test_register_a_traveller_in_a_real_terminal(tmp_path: Path) -> None:
     assert saved.startswith(record_id)  # the dashed form `kiosk outbox list` prints
     assert sorted(kinds.values()).count("audit") >= 2  # the login and the logout
     print(face_screen)  # for the record: the face step as a terminal shows it
+
+
+def test_login_typed_before_the_screen_is_drawn_is_not_lost(tmp_path: Path) -> None:
+    """An officer who types id and PIN at 50 ms a key right after starting the kiosk,
+    before the login screen is even drawn, is logged in: no key lost or misplaced."""
+    from kiosk import sim
+
+    sim_dir = tmp_path / "sim"
+    sim.prepare(sim_dir)  # provisioned before: the start is then like a kiosk's
+    session = f"kiosk-{uuid.uuid4().hex[:8]}"
+    command = f"{sys.executable} -m kiosk run --sim --sim-dir {sim_dir}"
+    tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", command)
+    try:
+        keys(session, *"demo", "Enter", *"123456", "Enter")
+        screen = wait_for(session, "Waiting for a document", timeout=30)
+        assert "demo │ ENTRY" in screen
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
