@@ -90,8 +90,10 @@ class OfficerScreen(Screen[None]):
         self.refresh_link()
 
     def on_unmount(self) -> None:
-        self.capture.notices.remove(self.lane_notice)
-        self.capture.frames.remove(self.show_frame)
+        if self.lane_notice in self.capture.notices:  # the app may have cleared them
+            self.capture.notices.remove(self.lane_notice)
+        if self.show_frame in self.capture.frames:
+            self.capture.frames.remove(self.show_frame)
 
     def on_resize(self) -> None:
         # Comfortable at 120x40 and more, still whole at 80x24.
