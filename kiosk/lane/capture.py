@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -128,6 +129,8 @@ class Capture:
         self.sealing = False
         self._alerted = 0.0
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = threading.get_ident()
         pipeline.observers.append(self._pipeline_changed)
 
     # -- life ----------------------------------------------------------------------------
@@ -137,6 +140,7 @@ class Capture:
 
     def start(self, loop: asyncio.AbstractEventLoop) -> list[str]:
         """Start the devices (their events come into `loop`); returns what failed."""
+        self._loop, self._loop_thread = loop, threading.get_ident()
         if self.pool is None:
             self.open_worker()
         return self.hub.start(loop)
@@ -250,6 +254,10 @@ class Capture:
 
     # -- face ----------------------------------------------------------------------------
     def _pipeline_changed(self, pipeline: Pipeline) -> None:
+        if self._loop is not None and threading.get_ident() != self._loop_thread:
+            # Sealing runs in a thread: the lane and its listeners react in the loop.
+            self._loop.call_soon_threadsafe(self._pipeline_changed, pipeline)
+            return
         at_camera = pipeline.state is State.FACE
         if at_camera and not self.face.live:
             self._begin_face()

@@ -22,6 +22,7 @@ from kiosk.ui.dialogs import ExceptionScreen, GroundScreen, ReasonScreen
 from kiosk.ui.messages import LaneNotice, LogoutRequested
 from kiosk.ui.preview import FacePreview
 from kiosk.ui.services import Services
+from kiosk.ui.technician import TechnicianScreen
 
 KEYS: list[tuple[str, str, str]] = [
     ("s", "swipe", "Demo: document"),
@@ -62,6 +63,7 @@ class OfficerScreen(Screen[None]):
         self._shown: tuple[Any, ...] | None = None
         self._keys_for: tuple[Any, ...] | None = None
         self._link: Any = None
+        self._face_said = ("", "")
 
     def compose(self) -> ComposeResult:
         yield Static("", id="status")
@@ -110,10 +112,15 @@ class OfficerScreen(Screen[None]):
         kind, text = message.notice.kind, message.notice.text
         if kind == "changed":
             self.refresh_view()
-        elif kind == "face":  # ~10 times a second: only what changed
-            self.query_one("#instruction", Static).update(views.instruction(self.capture, False))
-            face = views.face_status(self.capture.face, self.pipeline.state)
-            self.query_one("#face-status", Static).update(face)
+        elif kind == "face":  # ~10 times a second: update (and lay out) only what changed
+            said = (
+                views.instruction(self.capture, False),
+                views.face_status(self.capture.face, self.pipeline.state),
+            )
+            if said != self._face_said:
+                self._face_said = said
+                self.query_one("#instruction", Static).update(said[0])
+                self.query_one("#face-status", Static).update(said[1])
         elif kind == "said":
             self.query_one("#last", Static).update(text)
             if text.startswith("saved:"):
@@ -131,6 +138,7 @@ class OfficerScreen(Screen[None]):
 
     def refresh_view(self) -> None:
         pipeline, state = self.pipeline, self.pipeline.state
+        self._face_said = ("", "")
         self.query_one("#instruction", Static).update(
             views.instruction(self.capture, self.typing_mrz)
         )
@@ -144,14 +152,8 @@ class OfficerScreen(Screen[None]):
         checks.display = not review and bool(pipeline.traveller.checks)
         checks.update(views.checks_text(pipeline))
         self.refresh_face_column()
-        mode = (
-            state,
-            self.capture.sealing,
-            self.typing_mrz,
-            self.asking,
-            self.capture.face.paused,
-            pipeline.poor_finger() is not None,
-        )
+        busy = (self.capture.sealing, self.typing_mrz, self.asking, self.capture.face.paused)
+        mode = (state, busy, pipeline.poor_finger() is not None)
         if mode != self._keys_for:
             self._keys_for = mode
             self.query_one("#keys", Static).update(self.key_hints())
@@ -161,11 +163,8 @@ class OfficerScreen(Screen[None]):
         """The live camera during the face step, the captured portrait afterwards."""
         state, face = self.pipeline.state, self.capture.face
         column = self.query_one("#face-column")
-        column.display = self.services.policy.face and state in (
-            State.FACE,
-            State.FINGERS,
-            State.REVIEW,
-        )
+        after = (State.FACE, State.FINGERS, State.REVIEW)
+        column.display = self.services.policy.face and state in after
         if not column.display:
             return
         self.query_one("#face-status", Static).update(views.face_status(face, state))
@@ -388,8 +387,6 @@ class OfficerScreen(Screen[None]):
         self.pipeline.toggle_direction()
 
     def action_technician(self) -> None:
-        from kiosk.ui.technician import TechnicianScreen
-
         self.app.push_screen(TechnicianScreen(self.services))
 
     def action_logout(self) -> None:
