@@ -77,6 +77,12 @@ async def until(pilot, done, timeout: float = 10.0, what: str = "") -> None:  # 
     raise AssertionError(f"timed out waiting for {what or done}")
 
 
+def label(pilot) -> str:  # type: ignore[no-untyped-def]
+    """The first label on screen (a dialog's question), or "" while there is none."""
+    labels = pilot.app.screen.query("Label")
+    return str(labels.first().render()) if labels else ""
+
+
 def instruction(pilot) -> str:  # type: ignore[no-untyped-def]
     return str(pilot.app.screen.query_one("#instruction").render())
 
@@ -168,9 +174,7 @@ async def test_sim_expired_document_needs_override_and_cancels_are_audited_only(
         await pilot.press("x", "b")  # right index bandaged
         await give_fingers(pilot)
         await pilot.press("r")  # a refusal asks its ground (Annex V part B by default)
-        await until(
-            pilot, lambda: "on which ground" in str(pilot.app.screen.query_one("Label").render())
-        )
+        await until(pilot, lambda: "on which ground" in label(pilot))
         await pilot.press("c")  # (C) no valid visa or residence permit
         for _ in range(50):
             await pilot.pause(0.05)
@@ -289,10 +293,8 @@ async def test_manual_face_capture_is_flagged_in_the_record(
         await pilot.press("enter")
         await until(pilot, lambda: "MORE LIGHT" in instruction(pilot), 10, "'more light'")
         await pilot.press("c")  # the officer captures anyway
-        await until(
-            pilot, lambda: "Why capture" in str(pilot.app.screen.query_one("Label").render())
-        )
-        assert "too dark" in str(pilot.app.screen.query_one("Label").render())
+        await until(pilot, lambda: "Why capture" in label(pilot))
+        assert "too dark" in label(pilot)
         await pilot.press(*"lamp broken", "enter")
         await until(pilot, lambda: services.pipeline.state is State.FINGERS)
         demo(services).scenes.hold_fault = False
@@ -335,7 +337,7 @@ async def test_poor_finger_accepted_by_officer_override(services: Services, tmp_
         )
         assert "o: accept" in instruction(pilot)
         await pilot.press("o")
-        await until(pilot, lambda: "Why?" in str(pilot.app.screen.query_one("Label").render()))
+        await until(pilot, lambda: "Why?" in label(pilot))
         await pilot.press(*"worn ridges", "enter")
         await until(pilot, lambda: services.pipeline.pending_fingers == [7])
         await until(

@@ -36,7 +36,9 @@ def services(demo_kiosk: Config) -> Services:
 
 
 def text(pilot: Any, selector: str) -> str:
-    return str(pilot.app.screen.query_one(selector).render())
+    """What the widget shows, or "" while the screen has none (a dialog not up yet)."""
+    found = pilot.app.screen.query(selector)
+    return str(found.first().render()) if found else ""
 
 
 async def to_fingers(pilot: Any) -> None:
