@@ -219,7 +219,9 @@ class Capture:
         from concurrent.futures.process import BrokenProcessPool
 
         log.error("%s failed: %s", what, type(exc).__name__)
-        if isinstance(exc, BrokenProcessPool):
+        # Several calls in flight fail together: replace the dead worker once, never the
+        # healthy one that replaced it.
+        if isinstance(exc, BrokenProcessPool) and getattr(self.pool, "_broken", True):
             if self.pool is not None:
                 self.pool.shutdown(wait=False, cancel_futures=True)
             self.pool = self._pool_factory()
