@@ -52,13 +52,18 @@ class KioskApp(App[None]):
     def on_mount(self) -> None:
         self.show_login()
         self.set_interval(1.0, self.lock_when_idle)
+        self.services.capture.notices.append(self.lane_alert)
+        self.call_after_refresh(self.start_lane)  # the login is drawn first
+        self.set_timer(1.0, self.warm_up_quality)
+        self.set_timer(0.3, self.preload_officer_screen)
+
+    def start_lane(self) -> None:
+        """The devices open (the camera's first frame, the scanner's handshake) and their
+        events flow, while the officer types id and PIN."""
         capture = self.services.capture
-        capture.notices.append(self.lane_alert)
         for problem in capture.start(asyncio.get_running_loop()):
             self.notify(f"Device not started: {problem}", severity="error", timeout=15)
         self.run_worker(capture.run(), group="devices", exclusive=True)
-        self.set_timer(1.0, self.warm_up_quality)
-        self.set_timer(0.3, self.preload_officer_screen)
 
     @work(thread=True, group="preload")
     def preload_officer_screen(self) -> None:
