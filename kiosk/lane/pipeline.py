@@ -3,9 +3,10 @@
     logged out -> waiting for a document -> document -> face -> fingers -> review -> sealed
 
 The pipeline owns the order of steps, retries, officer overrides, exceptions and the
-record body. It does no I/O: device events and quality results come in as method calls
-(from the UI's workers), sealing goes out through a `Sealer`. The UI observes `state`
-and `Traveller` and sends actions; it never talks to a driver.
+record body, and decides what a result means (a poor finger, a failed check). It does no
+I/O: device events and quality results come in as method calls from the capture
+controller (kiosk.lane.capture), sealing goes out through a `Sealer`. Observers are told
+after every change; the UI observes and sends the officer's actions.
 """
 
 from __future__ import annotations
