@@ -224,9 +224,13 @@ async def test_idle_lock_resumes_for_the_same_officer(services: Services) -> Non
     async with app.run_test(size=(120, 40)) as pilot:
         await login(pilot)
         await swipe(pilot)
+        assert app.idle_lock_seconds == 60 * services.policy.idle_lock_minutes  # [ui]
         app.idle_lock_seconds = 0.3
         await pilot.pause(1.6)
         assert isinstance(app.screen, LoginScreen) and app.locked
+        await pilot.press("ctrl+q")  # whoever is at a locked counter cannot end the session
+        await pilot.pause(0.2)
+        assert app.is_running and services.pipeline.state is State.DOCUMENT
         await pilot.press(*"123456", "enter")  # the officer id is filled in already
         for _ in range(40):
             await pilot.pause(0.05)
