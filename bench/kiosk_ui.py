@@ -4,7 +4,7 @@ through the camera driver, assessed and auto-captured in the quality worker whil
 preview is drawn, two fingers over the emulated ZhianTec scanner scored with NFIQ 2), and
 memory; beside a minimal Textual app.
 
-    python bench/kiosk_ui.py [--travellers N]
+    python bench/kiosk_ui.py [--travellers N] [--thought S]
 """
 
 from __future__ import annotations
@@ -78,21 +78,31 @@ def start_to_interactive(command: list[str], marker: str, cwd: Path) -> float:
 
 
 async def lag_while_registering(
-    sim_dir: Path, travellers: int
-) -> tuple[dict[str, list[float]], list[float], dict[str, float]]:
+    sim_dir: Path, travellers: int, thought: float = 0.0
+) -> tuple[dict[str, list[float]], list[float], list[float], dict[str, float]]:
     """Event-loop lag (ms) by step while travellers are registered end to end; the face
-    step's durations (s); the quality worker's peak RSS and both processes' RSS after the
-    last traveller (MB)."""
+    step's durations and each traveller's (s, from the document key to "saved"); the
+    quality worker's peak RSS and both processes' RSS after the last traveller (MB).
+    `thought`: seconds the officer thinks before each key (0: the machine's time alone)."""
     from kiosk import sim
-    from kiosk.pipeline import State
+    from kiosk.lane.pipeline import State
     from kiosk.ui.app import KioskApp
     from kiosk.ui.services import Services
 
-    services = Services.build(sim.prepare(sim_dir), sim=sim.travellers(seed=3))
+    config = sim.prepare(sim_dir)
+    services = Services.build(config, demo=sim.counter(config, seed=3))
     app = KioskApp(services)
     lags: dict[str, list[float]] = {}
     face_seconds: list[float] = []
+    traveller_seconds: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
+        real_press = pilot.press
+
+        async def press(*keys: str) -> None:
+            for key in keys:
+                if thought:
+                    await asyncio.sleep(thought)
+                await real_press(key)
 
         async def probe() -> None:
             while True:
@@ -104,13 +114,14 @@ async def lag_while_registering(
                 if lag > 60:
                     print(f"   (lag {lag:.0f} ms during {step}, traveller {done})", file=sys.stderr)
 
-        await pilot.press(*"demo", "enter", *"123456", "enter")
+        await press(*"demo", "enter", *"123456", "enter")
         while services.pipeline.state is State.LOGGED_OUT:
             await pilot.pause(0.02)
         task = asyncio.create_task(probe())
         done = 0
         while done < travellers:
-            await pilot.press("s")  # the emulated reader sends the document over its pty
+            began = time.perf_counter()
+            await press("s")  # the emulated reader sends the document over its pty
             for _ in range(200):
                 if services.pipeline.state is State.DOCUMENT:
                     break
@@ -118,32 +129,34 @@ async def lag_while_registering(
             else:
                 continue
             if any(not c.ok for c in services.pipeline.traveller.checks):
-                await pilot.press("enter", *"bench", "enter")
+                await press("enter", *"bench", "enter")
             else:
-                await pilot.press("enter")
+                await press("enter")
             started = time.perf_counter()
             while services.pipeline.state is State.FACE:  # frames, preview, auto-capture
                 await pilot.pause(0.01)
             face_seconds.append(time.perf_counter() - started)
             while services.pipeline.state is State.FINGERS:
                 attempts = sum(c.attempts for c in services.pipeline.traveller.fingers.values())
-                await pilot.press("p")  # the emulated scanner, the ZhianTec driver, NFIQ 2
+                await press("p")  # the emulated scanner, the ZhianTec driver, NFIQ 2
                 while services.pipeline.state is State.FINGERS and attempts == sum(
                     c.attempts for c in services.pipeline.traveller.fingers.values()
                 ):
                     await pilot.pause(0.01)
-            await pilot.press("a")
+            await press("a")
             while services.pipeline.state is not State.WAITING:
                 await pilot.pause(0.01)
+            traveller_seconds.append(time.perf_counter() - began)
             done += 1
         task.cancel()
-        workers = list(app.quality_pool._processes)
+        assert services.capture.pool is not None
+        workers = list(services.capture.pool._processes)
         memory = {
             "worker_peak": max((rss_mb(pid) for pid in workers), default=0.0),
             "worker_now": sum(rss_mb(pid, "VmRSS") for pid in workers),
             "ui_now": rss_mb("self", "VmRSS"),
         }
-    return lags, face_seconds, memory
+    return lags, face_seconds, traveller_seconds, memory
 
 
 def rss_mb(pid: int | str = "self", field: str = "VmHWM") -> float:
@@ -157,6 +170,9 @@ def rss_mb(pid: int | str = "self", field: str = "VmHWM") -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--travellers", type=int, default=20)
+    parser.add_argument(
+        "--thought", type=float, default=1.0, help="seconds before each key in the paced run"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kiosk-ui-bench-"))
     try:
@@ -176,12 +192,12 @@ def main() -> None:
             print("== start to interactive (login screen drawn, in tmux)")
             print(f"   minimal Textual app              {minimal:6.2f} s")
             print(f"   kiosk run --sim, first start     {ours:6.2f} s  (provisions the demo kiosk)")
-            print(f"   kiosk run --sim, later starts    {ours_warm:6.2f} s  target <= 1.5 s")
+            print(f"   kiosk run --sim, later starts    {ours_warm:6.2f} s  target <= 1.0 s")
         (work / "minimal_lag.py").write_text(MINIMAL_LAG)
         reference = subprocess.run(
             [sys.executable, "minimal_lag.py"], cwd=work, capture_output=True, text=True
         ).stdout.split()
-        lags, face_seconds, memory = asyncio.run(
+        lags, face_seconds, machine, memory = asyncio.run(
             lag_while_registering(work / "lag", args.travellers)
         )
         total = sum(len(v) for v in lags.values())
@@ -195,13 +211,33 @@ def main() -> None:
             median = values[len(values) // 2]
             print(
                 f"   kiosk, {step:<9} ({len(values):5} probes) median {median:6.1f}"
-                f" ms   max {values[-1]:6.1f} ms   target max < 100 ms"
+                f" ms   max {values[-1]:6.1f} ms   target max <= 50 ms"
             )
+        from kiosk.sim import FAULT_SECONDS
+
         face_seconds.sort()
+        machine.sort()
         print(
-            f"== face step (document confirmed to face auto-captured): median "
+            f"== machine time per traveller (keys pressed at once, document key to saved):"
+            f" median {machine[len(machine) // 2]:.2f} s, max {machine[-1]:.2f} s"
+            "   target <= 6 s"
+        )
+        print(
+            f"   of which the face step (confirmed to auto-captured; the demo travellers are"
+            f" too dark or too far for {FAULT_SECONDS} s, 2 in 3): median "
             f"{face_seconds[len(face_seconds) // 2]:.2f} s, max {face_seconds[-1]:.2f} s"
         )
+        if args.thought:
+            started = time.perf_counter()
+            _, _, paced, _ = asyncio.run(
+                lag_while_registering(work / "paced", 3, thought=args.thought)
+            )
+            whole = time.perf_counter() - started
+            print(
+                f"== three travellers at {args.thought:g} s of thought before each key:"
+                f" {sum(paced):.1f} s ({', '.join(f'{t:.1f}' for t in paced)} s each);"
+                f" {whole:.1f} s with start and login"
+            )
         print("== memory")
         print(f"   minimal Textual app peak RSS       {float(reference[2]):6.1f} MB")
         print(f"   kiosk UI process peak RSS          {rss_mb():6.1f} MB   target <= 250 MB")

@@ -448,7 +448,7 @@ def rotate_key(config: config_module.Config) -> dict[str, str]:
     names the new key, so the central side can follow the chain across the change. The old
     key's enrolment ends at that moment, the new one's begins, and the old private key is
     deleted: a kiosk holds one signing key, so a stolen kiosk cannot sign as its past."""
-    from kiosk.records import identity
+    from kiosk.lane.sealer import identity
     from outbox.keys import generate_signing_key, kid, load_signing_key, public_pem
     from outbox.record import now_ms
     from outbox.store import Identity, Outbox

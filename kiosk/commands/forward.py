@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     import signal
 
     from kiosk import config
-    from kiosk.records import forwarder, open_outbox
+    from kiosk.lane.sealer import forwarder, open_outbox
 
     cfg = config.load(args.config)
     with open_outbox(cfg) as outbox:

@@ -49,7 +49,7 @@ def register(subparsers: Subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kiosk import UsageError, config
-    from kiosk.records import identity, open_outbox
+    from kiosk.lane.sealer import identity, open_outbox
 
     cfg = config.load(args.config)
     with open_outbox(cfg) as outbox:

@@ -34,11 +34,12 @@ def run(args: argparse.Namespace) -> int:
     from kiosk.ui.services import Services
 
     if args.sim:
-        from kiosk import sim
+        from kiosk import sim  # the only production import of the simulator
 
         cfg = config.load(args.config) if args.config else sim.prepare(args.sim_dir)
-        services = Services.build(cfg, sim=sim.travellers())
+        services = Services.build(cfg, demo=sim.counter(cfg, forward=True))
     else:
         services = Services.build(config.load(args.config))
-    KioskApp(services).run()
-    return 0
+    app = KioskApp(services)
+    app.run()
+    return app.return_code or 0

@@ -26,7 +26,7 @@ def register(subparsers: Subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from drivers import DeviceError
     from kiosk import KioskError, config
-    from kiosk.devices import DeviceHub, specs_from_config
+    from kiosk.lane.devices import DeviceHub, specs_from_config
 
     specs = specs_from_config(config.load(args.config))
     if not specs:

@@ -1,4 +1,5 @@
-"""The kiosk's Textual application: login, then the officer screen."""
+"""The kiosk's Textual application: login, then the officer screen; the lane runs
+underneath (kiosk.lane.capture) and the screens observe it."""
 
 from __future__ import annotations
 
@@ -6,46 +7,43 @@ import asyncio
 import gc
 import logging
 import time
-from typing import Any
+import traceback
+from pathlib import Path
 
+from rich.text import Text
+from textual import work
 from textual.app import App
 
-from drivers.events import (
-    DeviceConnected,
-    DeviceFault,
-    DeviceLost,
-    DocumentLines,
-    FingerImage,
-    Frame,
-)
+from kiosk.lane.capture import Notice
+from kiosk.lane.pipeline import State
 from kiosk.officers import Officer, Role
-from kiosk.pipeline import State
-from kiosk.ui.dialogs import HelpScreen
+from kiosk.ui.dialogs import ConfirmScreen, HelpScreen
 from kiosk.ui.login import LoginScreen
-from kiosk.ui.officer import OfficerScreen
+from kiosk.ui.messages import LogoutRequested
 from kiosk.ui.services import Services
 
 log = logging.getLogger(__name__)
 
+# Steps with a traveller on screen: quitting then asks first.
+WITH_TRAVELLER = (State.DOCUMENT, State.FACE, State.FINGERS, State.REVIEW)
+
 
 class KioskApp(App[None]):
     TITLE = "Border kiosk"
-    BINDINGS = [("ctrl+q", "quit", "Quit")]
+    ENABLE_COMMAND_PALETTE = False  # an officer's kiosk, not a developer's tool
+    BINDINGS = [("ctrl+q", "request_quit", "Quit")]
 
     def __init__(self, services: Services) -> None:
         super().__init__()
         self.services = services
         self.officer: Officer | None = None
         from kiosk.memory import pin_mmap_threshold
-        from kiosk.quality import quality_pool
 
         pin_mmap_threshold()  # before the PIN checks and frames: see kiosk.memory
-        self.quality_pool = quality_pool()  # NFIQ 2 in a worker process (before Textual runs)
-        self.idle_lock_seconds = 60.0 * float(services.config.get("ui", "idle_lock_minutes", 5))
+        services.capture.open_worker()  # NFIQ 2 and faces in a worker (before Textual runs)
+        self.idle_lock_seconds = 60.0 * services.policy.idle_lock_minutes
         self.last_activity = time.monotonic()
         self.locked = False
-        self.faulty: set[str] = set()  # roles lost or faulty since they last connected
-        self._quality_notified = 0.0
 
     @property
     def officer_is_technician(self) -> bool:
@@ -54,35 +52,35 @@ class KioskApp(App[None]):
     def on_mount(self) -> None:
         self.show_login()
         self.set_interval(1.0, self.lock_when_idle)
-        for problem in self.services.hub.start(asyncio.get_running_loop()):
-            self.notify(f"Device not started: {problem}", severity="error", timeout=15)
-        self.run_worker(self.pump_device_events(), group="devices", exclusive=True)
+        self.services.capture.notices.append(self.lane_alert)
+        self.call_after_refresh(self.start_lane)  # the login is drawn first
         self.set_timer(1.0, self.warm_up_quality)
+        self.set_timer(0.3, self.preload_officer_screen)
+
+    def start_lane(self) -> None:
+        """The devices open (the camera's first frame, the scanner's handshake) and their
+        events flow, while the officer types id and PIN."""
+        capture = self.services.capture
+        for problem in capture.start(asyncio.get_running_loop()):
+            self.notify(f"Device not started: {problem}", severity="error", timeout=15)
+        self.run_worker(capture.run(), group="devices", exclusive=True)
+
+    @work(thread=True, group="preload")
+    def preload_officer_screen(self) -> None:
+        """The officer screen's modules (numpy, the preview) load while the officer types
+        the PIN, not before the login is drawn and not in the loop after it."""
+        import kiosk.ui.officer  # noqa: F401
+
+    def lane_alert(self, notice: Notice) -> None:
+        """The lane's warnings are toasts on whichever screen is up."""
+        if notice.kind == "alert":
+            self.notify(notice.text, severity=notice.severity, timeout=8)
 
     def warm_up_quality(self) -> None:
         """Load the face cascades and NFIQ 2 in the worker while the officer logs in, so
         the first traveller's face and fingers are assessed at once."""
-        from kiosk.quality import warm_up
-
-        policy = self.services.pipeline.policy
-        self.quality_pool.submit(warm_up, self.services.face_thresholds(), policy.finger_threshold)
+        self.services.capture.warm_up(self.services.policy.finger_threshold)
         self.freeze_heap()
-
-    def quality_failed(self, what: str, exc: BaseException) -> None:
-        """A quality check failed (a bug, or the worker process died): the officer is told
-        (at most every few seconds), a dead worker is replaced, the traveller stays."""
-        from concurrent.futures.process import BrokenProcessPool
-
-        from kiosk.quality import quality_pool
-
-        log.error("%s failed", what, exc_info=exc)
-        if isinstance(exc, BrokenProcessPool):
-            self.quality_pool.shutdown(wait=False, cancel_futures=True)
-            self.quality_pool = quality_pool()
-        now = time.monotonic()
-        if now - self._quality_notified > 5:
-            self._quality_notified = now
-            self.notify(f"{what} failed ({exc}); it carries on", severity="error", timeout=8)
 
     def freeze_heap(self) -> None:
         """Move what start-up made (~100,000 objects of Textual, Rich, OpenCV, ...) out of
@@ -92,45 +90,7 @@ class KioskApp(App[None]):
         would hold the loop as long; what garbage is frozen now is small and made once.)"""
         gc.freeze()
 
-    async def pump_device_events(self) -> None:
-        """Driver events arrive here, in the event loop, as they happen."""
-        hub = self.services.hub
-        while True:
-            event = await hub.next_event()
-            self.device_event(event, hub.role_of(event.device))
-
-    def device_event(self, event: Any, role: str) -> None:
-        pipeline = self.services.pipeline
-        screen = self.screen
-        if isinstance(event, Frame):  # ~10 per second: only the preview and the worker
-            if role == "face_camera" and isinstance(screen, OfficerScreen):
-                screen.camera_frame(event.image)
-            return
-        if isinstance(event, DocumentLines):
-            if isinstance(screen, OfficerScreen) and pipeline.state is State.WAITING:
-                screen.read_document(list(event.lines), "reader")
-            else:
-                self.notify("A document was read now, but this is not the moment: ignored")
-        elif isinstance(event, FingerImage):
-            if isinstance(screen, OfficerScreen):
-                screen.finger_image(event.image)
-        elif isinstance(event, DeviceLost | DeviceFault):
-            kind = "lost" if isinstance(event, DeviceLost) else "fault"
-            self.notify(f"{role}: {kind}: {event.reason}", severity="error", timeout=10)
-            if pipeline.officer_id is not None:
-                pipeline.device_fault(role, f"{kind}: {event.reason}")
-            self.faulty.add(role)
-        elif isinstance(event, DeviceConnected) and role in self.faulty:
-            self.faulty.discard(role)
-            self.notify(f"{role}: connected again", timeout=5)
-            if pipeline.officer_id is not None:
-                pipeline.device_fault(role, "recovered: connected again")
-        if isinstance(screen, OfficerScreen):
-            if isinstance(event, DeviceLost | DeviceConnected):
-                screen.refresh_view()  # the instruction says what to do while it is away
-            else:
-                screen.refresh_status_text()
-
+    # -- session -------------------------------------------------------------------------
     def on_key(self) -> None:
         self.last_activity = time.monotonic()
 
@@ -142,7 +102,8 @@ class KioskApp(App[None]):
         if time.monotonic() - self.last_activity < self.idle_lock_seconds:
             return
         self.locked = True
-        self.push_screen(LoginScreen(locked_for=self.officer.officer_id), self.unlocked)
+        locked = LoginScreen(self.services, locked_for=self.officer.officer_id)
+        self.push_screen(locked, self.unlocked)
 
     def unlocked(self, officer: Officer | None) -> None:
         self.locked = False
@@ -151,20 +112,25 @@ class KioskApp(App[None]):
             return
         if officer.officer_id != self.officer.officer_id:
             self.pop_screen()  # the previous officer's screen
-            self.services.pipeline.logout()
+            self.services.pipeline.logout("another officer logged in")
             self.logged_in(officer)
 
     def show_login(self) -> None:
-        self.push_screen(LoginScreen(), self.logged_in)
+        self.push_screen(LoginScreen(self.services), self.logged_in)
 
     def logged_in(self, officer: Officer | None) -> None:
         if officer is None:
             self.show_login()
             return
+        from kiosk.ui.officer import OfficerScreen  # numpy and all: after the login is drawn
+
         self.officer = officer
         self.services.pipeline.login(officer.officer_id)
-        self.push_screen(OfficerScreen())
+        self.push_screen(OfficerScreen(self.services, technician=self.officer_is_technician))
         self.call_after_refresh(self.freeze_heap)  # the officer screen's widgets too
+
+    def on_logout_requested(self, message: LogoutRequested) -> None:
+        self.logout()
 
     def logout(self) -> None:
         self.services.pipeline.logout()
@@ -172,9 +138,70 @@ class KioskApp(App[None]):
         self.pop_screen()
         self.show_login()
 
+    def action_request_quit(self) -> None:
+        """Ctrl+Q: with a traveller on screen, ask first; quitting seals a `cancelled`
+        audit record for the traveller and the logout, then the kiosk stops."""
+        if self.locked:  # whoever stands at a locked counter cannot end the session
+            self.notify("The kiosk is locked: log in first, then Ctrl+Q", severity="warning")
+            return
+        if self.services.pipeline.state not in WITH_TRAVELLER:
+            self.quit_kiosk()
+            return
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.quit_kiosk()
+
+        self.push_screen(
+            ConfirmScreen(
+                "A traveller is in progress. Quit the kiosk?\n\n"
+                "y  quit: the traveller is cancelled (recorded) and you are logged out\n"
+                "n / Esc  go back to the traveller"
+            ),
+            answered,
+        )
+
+    def quit_kiosk(self) -> None:
+        self.services.pipeline.logout("the kiosk was quit")
+        self.exit()
+
     def on_unmount(self) -> None:
+        self.services.capture.notices.clear()
+        if self.services.pipeline.officer_id is not None:  # a crash, or an exit from outside
+            self.services.pipeline.logout("the kiosk UI stopped")
         self.services.close()  # devices stop; every queued audit event is sealed
-        self.quality_pool.shutdown(cancel_futures=True)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    # -- crashes -------------------------------------------------------------------------
+    def _handle_exception(self, error: Exception) -> None:
+        """An unhandled error ends the UI. Textual's own handler prints the traceback with
+        every frame's local variables, which hold MRZ lines and names, to stderr (the
+        journal, under systemd): ours says the exception's type and where it happened,
+        nothing else, at every log level."""
+        self._return_code = 1
+        if self._exception is None:  # the pilot re-raises it in tests
+            self._exception = error
+            self._exception_event.set()
+        where = crash_places(error)
+        log.critical("officer UI stopped: %s at %s", type(error).__name__, " <- ".join(where))
+        if self._exit_renderables:  # the first error says it; the others are in the log
+            self._close_messages_no_wait()
+            return
+        self._exit_renderables.append(
+            Text(
+                f"kiosk: error: the officer UI stopped: {type(error).__name__} at {where[0]}"
+                " (a bug: report it with the journal's lines). The traveller in progress was"
+                " not saved; sealed records are safe."
+            )
+        )
+        self._close_messages_no_wait()
+
+
+def crash_places(error: BaseException, depth: int = 4) -> list[str]:
+    """`file:line in function`, innermost first: where, never what (no values)."""
+    frames = traceback.extract_tb(error.__traceback__)[-depth:]
+    return [f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in reversed(frames)] or [
+        "unknown place"
+    ]

@@ -1,74 +1,80 @@
-"""What the UI works with, gathered once at start: configuration, accounts, the capture
-pipeline, sealing, and (with --sim) the scripted counter."""
+"""What the screens work with, gathered once at start and handed to each screen: the
+configuration, the lane's policy, accounts, the pipeline, its capture controller, sealing,
+the device hub, and (with --sim only) the demo counter. Nothing here imports the
+simulator: `kiosk run --sim` hands one in."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from kiosk.config import Config
-from kiosk.devices import DeviceHub, specs_from_config
+from kiosk.lane.capture import Capture
+from kiosk.lane.devices import DeviceHub, DeviceSpec, specs_from_config
+from kiosk.lane.pipeline import Direction, Pipeline
+from kiosk.lane.policy import Policy
+from kiosk.lane.sealer import OutboxSealer
 from kiosk.officers import OfficerStore
-from kiosk.pipeline import Direction, Pipeline, Policy
-from kiosk.records import OutboxSealer
-from kiosk.sim import SimCounter, SimTraveller
+
+
+class Demo(Protocol):
+    """The emulated counter of `kiosk run --sim` (kiosk.sim.SimCounter), as the lane and
+    the demo keys (s, p) see it."""
+
+    def start(self) -> list[DeviceSpec]: ...
+    def attach(self, capture: Capture) -> None: ...
+    def present_next_document(self) -> str: ...
+    def place_finger(self, position: int) -> str: ...
+    def stop(self) -> None: ...
 
 
 @dataclass
 class Services:
     config: Config
+    policy: Policy
     officers: OfficerStore
     pipeline: Pipeline
+    capture: Capture
     sealer: OutboxSealer
     hub: DeviceHub
-    sim: SimCounter | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    demo: Demo | None = None
 
     @classmethod
-    def build(
-        cls, config: Config, sim: Iterator[SimTraveller] | None = None, policy: Policy | None = None
-    ) -> Services:
-        """Everything but the device threads, which the app starts in its event loop."""
-        sealer = OutboxSealer(config)
-        direction = Direction(config.get("kiosk", "direction", "entry"))
+    def build(cls, config: Config, demo: Demo | None = None) -> Services:
+        """Everything but the device threads and the quality worker, which the app starts
+        (the worker before Textual takes the terminal, the devices in its event loop)."""
         specs = specs_from_config(config)
-        counter = None
-        if sim is not None:
-            counter = SimCounter(sim, faces=config.state_dir / "sim-faces")
-            specs += counter.start()
-        roles = {spec.role for spec in specs}
-        policy = policy or lane_policy(config, roles)
+        policy = Policy.from_config(config, {spec.role for spec in specs})  # validates
+        sealer = OutboxSealer(config)
+        if demo is not None:
+            specs += demo.start()
+            policy = Policy.from_config(config, {spec.role for spec in specs})
+        direction = Direction(config.get("kiosk", "direction", "entry"))
         pipeline = Pipeline(sealer, policy=policy, direction=direction)
-        if counter is not None:
-            pipeline.observers.append(counter.pipeline_changed)
+        hub = DeviceHub(specs)
+        capture = Capture(pipeline, hub, face_thresholds(config))
+        if demo is not None:
+            demo.attach(capture)
         return cls(
             config=config,
+            policy=policy,
             officers=OfficerStore.for_config(config),
             pipeline=pipeline,
+            capture=capture,
             sealer=sealer,
-            hub=DeviceHub(specs),
-            sim=counter,
+            hub=hub,
+            demo=demo,
         )
-
-    def face_thresholds(self) -> dict[str, float]:
-        """[quality.face] as written (validated at load); defaults for what is not there."""
-        face = self.config.section("quality").get("face", {})
-        return {str(k): float(v) for k, v in face.items()} if isinstance(face, dict) else {}
 
     def close(self) -> None:
         self.hub.stop()
-        if self.sim is not None:
-            self.sim.stop()
+        if self.demo is not None:
+            self.demo.stop()
+        self.capture.close()
         self.sealer.close()
 
 
-def lane_policy(config: Config, roles: set[str]) -> Policy:
-    """Face and finger steps only where the lane has the devices for them."""
-    fingers = tuple(config.get("policy", "fingers", [2, 7])) if "fingerprint" in roles else ()
-    return Policy(
-        face="face_camera" in roles,
-        fingers=fingers,
-        finger_threshold=int(config.get("quality", "finger_nfiq2_min", 40)),
-        finger_attempts=int(config.get("quality", "finger_attempts", 3)),
-    )
+def face_thresholds(config: Config) -> dict[str, float]:
+    """[quality.face] as written (validated at load); defaults for what is not there."""
+    face: Any = config.section("quality").get("face", {})
+    return {str(k): float(v) for k, v in face.items()} if isinstance(face, dict) else {}

@@ -14,7 +14,8 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from drivers import DeviceError
+from kiosk.lane.devices import DeviceProblem
+from kiosk.ui.services import Services
 
 # What a technician reads first comes first; the long port path last.
 DEVICE_COLUMNS = ("role", "health", "detail", "last error", "driver", "port")
@@ -33,9 +34,9 @@ class TechnicianScreen(Screen[None]):
         ("f1", "app.help", "Help"),
     ]
 
-    @property
-    def services(self) -> Any:
-        return self.app.services  # type: ignore[attr-defined]
+    def __init__(self, services: Services) -> None:
+        super().__init__()
+        self.services = services
 
     def compose(self) -> ComposeResult:
         yield Static(" Technician — devices, outbox and configuration", id="tech-status")
@@ -45,7 +46,7 @@ class TechnicianScreen(Screen[None]):
         with Horizontal():
             yield Static("", id="outbox")
             yield Static(
-                configuration_text(self.services.config, self.services.sim is not None),
+                configuration_text(self.services.config, self.services.demo is not None),
                 id="configuration",
             )
         yield Footer()
@@ -94,7 +95,7 @@ class TechnicianScreen(Screen[None]):
     def selftest(self, role: str) -> None:
         try:
             detail = self.services.hub.selftest(role)
-        except DeviceError as exc:
+        except DeviceProblem as exc:
             self.app.call_from_thread(
                 self.notify, f"Self-test failed: {exc}", severity="error", timeout=10
             )
@@ -120,7 +121,7 @@ class TechnicianScreen(Screen[None]):
         for seq, record_id, kind, _size, state, sealed_at, _ in reversed(recent):
             when = dt.datetime.fromtimestamp(sealed_at).strftime("%H:%M:%S")
             lines.append(
-                f"{seq:>6} {when} {kind:<9} {state:<9} {str(uuid.UUID(bytes=record_id))[:13]}"
+                f"{seq:>6} {when} {kind:<9} {state:<9} {str(uuid.UUID(bytes=record_id))[:8]}…"
             )
         self.app.call_from_thread(self.query_one("#outbox", Static).update, "\n".join(lines))
 

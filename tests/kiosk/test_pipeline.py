@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
 
 import mrz
-from kiosk.pipeline import (
+from kiosk.lane.pipeline import (
     Decision,
     Direction,
     FingerException,
@@ -76,7 +77,7 @@ def test_happy_path_seals_one_traveller_record(pipeline: Pipeline, journal: Jour
     assert pipeline.state is State.FINGERS
     pipeline.finger_captured(7, b"png-7", 55)
     assert pipeline.state is State.REVIEW
-    record_id = pipeline.decide(Decision.ADMIT)
+    record_id = pipeline.decide(Decision.ADMIT).record_id
     assert pipeline.state is State.WAITING
     [body] = journal.of_type("traveller")
     assert record_id == "record-2"  # after the login audit record
@@ -114,7 +115,9 @@ def test_malformed_mrz_changes_nothing(pipeline: Pipeline) -> None:
     assert pipeline.state is State.WAITING
 
 
-def test_poor_finger_is_retried_then_best_kept(pipeline: Pipeline) -> None:
+def test_poor_finger_is_retried_best_kept_and_never_taken_without_a_reason(
+    pipeline: Pipeline, journal: Journal
+) -> None:
     pipeline.document_read(valid_passport(), "manual")
     pipeline.confirm_document()
     pipeline.face_captured(b"jpeg", {}, passed=True, manual_reason=None)
@@ -123,7 +126,47 @@ def test_poor_finger_is_retried_then_best_kept(pipeline: Pipeline) -> None:
     pipeline.finger_captured(2, b"better", 20)
     pipeline.finger_captured(2, b"worse", 5)
     assert first.attempts == 3 and first.best_score == 20 and first.image == b"better"
-    assert pipeline.pending_fingers == [7]  # attempts exhausted: best one kept
+    # Tries used up: the same rule as before the last one, a poor print needs a reason.
+    assert pipeline.pending_fingers == [2, 7] and pipeline.tries_left(first) == 0
+    assert pipeline.poor_finger() is first
+    pipeline.accept_poor_finger(2, "worn ridges")
+    assert pipeline.pending_fingers == [7] and pipeline.poor_finger() is None
+    [override] = [b for b in journal.of_type("audit") if b["event"] == "override"]
+    assert override["reason"] == "worn ridges" and override["position"] == "2"
+
+
+def test_refusal_needs_a_configured_ground(pipeline: Pipeline, journal: Journal) -> None:
+    from kiosk.lane.policy import SCHENGEN_GROUNDS
+
+    pipeline.document_read(valid_passport(), "reader")
+    pipeline.confirm_document()
+    pipeline.face_exception("camera out of order")
+    pipeline.finger_exception(2, FingerException.BANDAGED)
+    pipeline.finger_exception(7, FingerException.BANDAGED)
+    with pytest.raises(PipelineError, match="ground"):
+        pipeline.decide(Decision.REFUSE)
+    with pytest.raises(PipelineError, match="ground"):
+        pipeline.decide(Decision.REFUSE, ("Z", "made up"))
+    with pytest.raises(PipelineError, match="only a refusal"):
+        pipeline.decide(Decision.ADMIT, SCHENGEN_GROUNDS[0])
+    saved = pipeline.decide(Decision.REFUSE, SCHENGEN_GROUNDS[7])
+    assert saved.line().startswith(
+        "saved: ERIKSSON Anna Maria, P UTO L898902C3, REFUSED on ground H"
+    )
+    [body] = journal.of_type("traveller")
+    assert body["refusal_ground"]["code"] == "H" and "alert" in body["refusal_ground"]["text"]
+
+
+def test_cancel_is_audited_with_the_step_and_document(pipeline: Pipeline, journal: Journal) -> None:
+    pipeline.document_read(valid_passport(), "reader")
+    pipeline.confirm_document()
+    pipeline.cancel()
+    pipeline.logout()
+    events = journal.of_type("audit")
+    assert [e["event"] for e in events] == ["login", "cancelled", "logout"]
+    assert events[1]["step"] == "face"
+    assert events[1]["document"] == "ERIKSSON Anna Maria, P UTO L898902C3"
+    assert journal.of_type("traveller") == []
 
 
 def test_finger_exception_is_recorded(pipeline: Pipeline, journal: Journal) -> None:
@@ -185,3 +228,46 @@ def test_lane_without_capture_devices_goes_from_document_to_review(journal: Jour
     assert pipeline.state is State.REVIEW
     pipeline.decide(Decision.ADMIT)
     assert journal.of_type("traveller")[0]["portrait"] is None
+
+
+@pytest.mark.parametrize(
+    ("section", "line", "problem"),
+    [
+        ("[ui]", 'idle_lock_minutes = "five"', "idle_lock_minutes: 'five'"),
+        ("[policy]", "fingers = 5", "fingers: 5: a list of distinct finger positions"),
+        ("[policy]", "fingers = [2, 2]", "distinct"),
+        ("[policy]", 'refusal_grounds = [["A"]]', "refusal_grounds: ['A']"),
+        ("[policy]", "fingerz = [2]", "fingerz: unknown key"),
+        ("[quality]", "finger_nfiq2_min = 101", "finger_nfiq2_min: 101"),
+    ],
+)
+def test_policy_settings_are_validated_with_file_and_line(
+    tmp_path: Any, section: str, line: str, problem: str
+) -> None:
+    from kiosk import config as config_module
+    from kiosk.config import ConfigError
+    from kiosk.lane.policy import Policy
+
+    path = tmp_path / "kiosk.toml"
+    path.write_text(
+        '[kiosk]\nid = "K-1"\npost = "P-1"\n[keys]\ncentral_public_key = "c.pub"\n'
+        f'[forward]\ntransport = "dir"\n[forward.dir]\npath = "/tmp"\n{section}\n{line}\n'
+    )
+    with pytest.raises(ConfigError, match=f"kiosk.toml:11: .*{re.escape(problem)}"):
+        Policy.from_config(config_module.load(path))
+
+
+def test_policy_has_one_default_per_setting(tmp_path: Any) -> None:
+    from kiosk import config as config_module
+    from kiosk.lane.policy import SCHENGEN_GROUNDS, Policy
+
+    path = tmp_path / "kiosk.toml"
+    path.write_text(
+        '[kiosk]\nid = "K-1"\npost = "P-1"\n[keys]\ncentral_public_key = "c.pub"\n'
+        '[forward]\ntransport = "dir"\n[forward.dir]\npath = "/tmp"\n'
+    )
+    assert Policy.from_config(config_module.load(path)) == Policy()
+    assert Policy().finger_threshold == 40 and Policy().refusal_grounds == SCHENGEN_GROUNDS
+    assert [code for code, _ in SCHENGEN_GROUNDS] == list("ABCDEFGHIJ")
+    lane = Policy.from_config(config_module.load(path), {"mrz"})
+    assert lane.face is False and lane.fingers == ()

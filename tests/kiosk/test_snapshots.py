@@ -1,41 +1,64 @@
-"""Snapshots of the main screens (pytest-textual-snapshot): 80x24 must stay readable,
-160x48 comfortable. Update after a deliberate change with `pytest --snapshot-update`."""
+"""Snapshots of every step of the officer's lane (pytest-textual-snapshot) at 80x24, which
+must stay whole and readable, and 120x40. Update after a deliberate change with
+`pytest --snapshot-update`.
+
+What the devices deliver and what the quality worker says is set directly here (a fixed
+frame, fixed scores, a fixed record id, a fixed outbox figure) so a snapshot depends on
+the rendering only; the live path is covered by test_ui*, test_capture and the tmux test.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
 from kiosk import sim
 from kiosk.config import Config
-from kiosk.pipeline import State
+from kiosk.lane.capture import Notice
+from kiosk.lane.pipeline import State
+from kiosk.lane.quality import FaceUpdate
 from kiosk.ui.app import KioskApp
+from kiosk.ui.officer import OfficerScreen
 from kiosk.ui.services import Services
+from outbox.store import Status
 
 TODAY = dt.date(2026, 11, 23)
+SIZES = [(80, 24), (120, 40)]
+LINK = Status(
+    pending=2,
+    pending_bytes=4096,
+    oldest_pending_age=75.0,
+    delivered=12,
+    last_seq=14,
+    last_delivered_at=None,
+    link="up",
+    link_detail="dir /media/export",
+)
+RECORD_ID = "0193a4c2-7f1e-7abc-8def-0123456789ab"
 
 
 @pytest.fixture
-def app(demo_kiosk: Config) -> KioskApp:
-    services = Services.build(demo_kiosk, sim=sim.travellers(seed=5, today=TODAY))
+def app(demo_kiosk: Config, monkeypatch: pytest.MonkeyPatch) -> KioskApp:
+    services = Services.build(demo_kiosk, demo=sim.counter(demo_kiosk, seed=5, today=TODAY))
     services.pipeline.today = lambda: TODAY
+    monkeypatch.setattr(OfficerScreen, "refresh_link", lambda self: self.link_read(LINK))
+    services.capture.camera_frame = lambda image: None  # type: ignore[method-assign]
+    real = services.pipeline.sealer
+
+    def sealer(record_type: str, *args: Any) -> str:
+        record_id = real(record_type, *args)
+        return RECORD_ID if record_type == "traveller" else record_id
+
+    services.pipeline.sealer = sealer
     return KioskApp(services)
-
-
-def show(pilot: Any, index: int) -> None:
-    """The screen as it shows demo traveller `index`'s document (the device path to the
-    screen is covered by test_ui and the tmux test; here only the rendering matters)."""
-    travellers = sim.travellers(seed=5, today=TODAY)
-    for _ in range(index):
-        next(travellers)
-    pilot.app.screen.read_document(next(travellers).lines, "reader")
 
 
 async def logged_in(pilot: Any) -> None:
     await pilot.press(*"demo", "enter", *"123456", "enter")
-    services = pilot.app.services
+    services: Services = pilot.app.services
     for _ in range(100):
         await pilot.pause(0.05)
         if services.pipeline.state is not State.LOGGED_OUT:
@@ -44,66 +67,110 @@ async def logged_in(pilot: Any) -> None:
         if all(h == "connected" for h in services.hub.health().values()):
             break
         await pilot.pause(0.05)
-    services.sealer.flush()
     pilot.app.screen.refresh_status()
-    await pilot.pause(0.3)
-
-
-def test_login_screen_80x24(snap_compare: Any, app: KioskApp) -> None:
-    assert snap_compare(app, terminal_size=(80, 24))
-
-
-def test_waiting_for_a_document_80x24(snap_compare: Any, app: KioskApp) -> None:
-    assert snap_compare(app, terminal_size=(80, 24), run_before=logged_in)
-
-
-def test_document_read_160x48(snap_compare: Any, app: KioskApp) -> None:
-    async def swipe(pilot: Any) -> None:
-        await logged_in(pilot)
-        show(pilot, 0)
-        await pilot.pause(0.2)
-
-    assert snap_compare(app, terminal_size=(160, 48), run_before=swipe)
-
-
-def test_expired_document_80x24(snap_compare: Any, app: KioskApp) -> None:
-    async def expired(pilot: Any) -> None:
-        await logged_in(pilot)
-        show(pilot, 2)  # the third demo traveller's passport has expired
-        await pilot.pause(0.2)
-
-    assert snap_compare(app, terminal_size=(80, 24), run_before=expired)
-
-
-async def at_the_camera(pilot: Any) -> None:
-    """The face step with a fixed picture and assessment: live camera frames are kept off
-    the screen so the snapshot does not depend on timing (the live path is covered by
-    test_ui and the tmux test)."""
-    from kiosk.quality import FaceUpdate
-    from kiosk.sim import face_frames
-
-    await logged_in(pilot)
-    show(pilot, 0)
-    screen = pilot.app.screen
-    screen.camera_frame = lambda image: None  # type: ignore[method-assign]
-    await pilot.pause(0.1)
-    await pilot.press("enter")
     await pilot.pause(0.2)
-    frame = face_frames()["dark"][0]
+
+
+async def document(pilot: Any, index: int = 0) -> None:
+    """Demo traveller `index`'s document, as the reader would deliver it."""
+    await logged_in(pilot)
+    travellers = sim.travellers(seed=5, today=TODAY)
+    for _ in range(index):
+        next(travellers)
+    pilot.app.services.capture.read_document(next(travellers).lines, "reader")
+    await pilot.pause(0.2)
+
+
+async def expired_reason(pilot: Any) -> None:
+    await document(pilot, 2)  # the third demo traveller's passport has expired
+    await pilot.press("enter")  # asks why
+    await pilot.pause(0.2)
+
+
+async def face(pilot: Any) -> None:
+    await document(pilot)
+    await pilot.press("enter")
+    await pilot.pause(0.1)
+    capture = pilot.app.services.capture
     update = FaceUpdate(
         instruction="more light",
         passed=False,
         failing=["under_exposure", "dynamic_range"],
         face_box=(226, 148, 190, 190),  # where the detector finds it in the good frames
     )
-    screen.face_assessed(update)
-    screen.query_one("#preview").show_frame(frame, update.face_box, bgr=True)
+    capture.face.update = update
+    for listener in list(capture.notices):
+        listener(Notice("face"))
+    pilot.app.screen.show_frame(sim.face_frames()["dark"][0], update.face_box)
     await pilot.pause(0.2)
 
 
-def test_face_step_80x24(snap_compare: Any, app: KioskApp) -> None:
-    assert snap_compare(app, terminal_size=(80, 24), run_before=at_the_camera)
+async def fingers(pilot: Any) -> None:
+    """The right index was poor (23): the officer may try again or accept it."""
+    import cv2
+
+    await document(pilot)
+    await pilot.press("enter")
+    await pilot.pause(0.1)
+    services: Services = pilot.app.services
+    capture = services.capture
+    good = sim.face_frames()["good"][0]
+    capture.face.thumbnail = cv2.cvtColor(cv2.resize(good[60:420, 185:455], (48, 64)), 4)
+    capture.face.note = "[green]✔ captured automatically[/]\nevery check passed"
+    services.pipeline.face_captured(b"jpeg", {"capture": "auto"}, True, None)
+    services.pipeline.finger_captured(2, b"png", 23)
+    await pilot.pause(0.2)
 
 
-def test_face_step_160x48(snap_compare: Any, app: KioskApp) -> None:
-    assert snap_compare(app, terminal_size=(160, 48), run_before=at_the_camera)
+async def review(pilot: Any) -> None:
+    await fingers(pilot)
+    pipeline = pilot.app.services.pipeline
+    pipeline.finger_captured(2, b"png", 48)
+    pipeline.finger_captured(7, b"png", 61)
+    await pilot.pause(0.2)
+
+
+async def refusal_grounds(pilot: Any) -> None:
+    await review(pilot)
+    await pilot.press("r")
+    await pilot.pause(0.3)
+
+
+async def saved(pilot: Any) -> None:
+    await review(pilot)
+    await pilot.press("a")
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if pilot.app.services.pipeline.state is State.WAITING:
+            break
+    await pilot.pause(0.2)
+
+
+async def help_screen(pilot: Any) -> None:
+    await logged_in(pilot)
+    await pilot.press("f1")
+    await pilot.pause(0.2)
+
+
+async def login_screen(pilot: Any) -> None:
+    await pilot.pause(0.2)
+
+
+STEPS: dict[str, Callable[[Any], Awaitable[None]]] = {
+    "login": login_screen,
+    "waiting": logged_in,
+    "document": document,
+    "expired_reason": expired_reason,
+    "face": face,
+    "fingers_poor": fingers,
+    "review": review,
+    "refusal_grounds": refusal_grounds,
+    "saved": saved,
+    "help": help_screen,
+}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("step", list(STEPS))
+def test_step(snap_compare: Any, app: KioskApp, step: str, size: tuple[int, int]) -> None:
+    assert snap_compare(app, terminal_size=size, run_before=STEPS[step])

@@ -8,16 +8,16 @@ from textual.widgets import DataTable
 
 from kiosk import sim
 from kiosk.config import Config
-from kiosk.pipeline import State
+from kiosk.lane.pipeline import State
 from kiosk.ui.app import KioskApp
 from kiosk.ui.services import Services
 from kiosk.ui.technician import DEVICE_COLUMNS, TechnicianScreen
-from tests.kiosk.test_ui import login, until
+from tests.kiosk.test_ui import demo, login, until
 
 
 @pytest.fixture
 def services(demo_kiosk: Config) -> Services:
-    return Services.build(demo_kiosk, sim=sim.travellers(seed=1))
+    return Services.build(demo_kiosk, demo=sim.counter(demo_kiosk))
 
 
 def cell(pilot, role: str, column: str) -> str:  # type: ignore[no-untyped-def]
@@ -64,8 +64,7 @@ async def test_unplugged_device_shows_its_error_and_fails_self_test(services: Se
     async with KioskApp(services).run_test(size=(160, 48)) as pilot:
         await open_technician_screen(pilot)
         await until(pilot, lambda: cell(pilot, "fingerprint", "health") == "connected")
-        assert services.sim is not None
-        services.sim.scanner.unplug()
+        demo(services).scanner.unplug()
         await until(pilot, lambda: cell(pilot, "fingerprint", "health").startswith("lost: "))
         assert "lost: " in cell(pilot, "fingerprint", "last error")
         await select(pilot, "fingerprint")
@@ -76,5 +75,5 @@ async def test_unplugged_device_shows_its_error_and_fails_self_test(services: Se
             timeout=10,
         )
         assert cell(pilot, "mrz", "health") == "connected"  # the other device is untouched
-        services.sim.scanner.plug()  # plugged back in: the driver finds it again
+        demo(services).scanner.plug()  # plugged back in: the driver finds it again
         await until(pilot, lambda: cell(pilot, "fingerprint", "health") == "connected")

@@ -10,7 +10,7 @@ import pytest
 import mrz
 from kiosk import sim
 from kiosk.config import Config
-from kiosk.pipeline import State
+from kiosk.lane.pipeline import State
 from kiosk.ui.app import KioskApp
 from kiosk.ui.services import Services
 from outbox.keys import load_central_private
@@ -32,7 +32,12 @@ PASSPORT = mrz.compose(
 
 @pytest.fixture
 def services(demo_kiosk: Config) -> Services:
-    return Services.build(demo_kiosk, sim=sim.travellers(seed=1))
+    return Services.build(demo_kiosk, demo=sim.counter(demo_kiosk, seed=1))
+
+
+def demo(services: Services) -> sim.SimCounter:
+    assert isinstance(services.demo, sim.SimCounter)
+    return services.demo
 
 
 def sealed_bodies(services: Services, tmp_path: Path, record_type: str) -> list[dict[str, object]]:
@@ -72,6 +77,12 @@ async def until(pilot, done, timeout: float = 10.0, what: str = "") -> None:  # 
     raise AssertionError(f"timed out waiting for {what or done}")
 
 
+def label(pilot) -> str:  # type: ignore[no-untyped-def]
+    """The first label on screen (a dialog's question), or "" while there is none."""
+    labels = pilot.app.screen.query("Label")
+    return str(labels.first().render()) if labels else ""
+
+
 def instruction(pilot) -> str:  # type: ignore[no-untyped-def]
     return str(pilot.app.screen.query_one("#instruction").render())
 
@@ -95,15 +106,6 @@ async def give_fingers(pilot) -> None:  # type: ignore[no-untyped-def]
             if sum(c.attempts for c in pipeline.traveller.fingers.values()) > before:
                 break
     assert pipeline.state is State.REVIEW, pipeline.state
-
-
-async def test_wrong_pin_is_refused_on_screen(services: Services) -> None:
-    async with KioskApp(services).run_test(size=(100, 30)) as pilot:
-        await login(pilot, pin="9999")
-        await pilot.pause(0.3)
-        error = str(pilot.app.screen.query_one("#login-error").render())
-        assert "wrong PIN" in error
-        assert services.pipeline.state is State.LOGGED_OUT
 
 
 async def test_manual_entry_registration_is_sealed(services: Services, tmp_path: Path) -> None:
@@ -141,7 +143,18 @@ async def test_manual_entry_registration_is_sealed(services: Services, tmp_path:
     assert body["face_quality"]["capture"] == "auto"  # type: ignore[index]
 
 
-async def test_sim_expired_document_needs_override_then_cancel_seals_nothing(
+def demo_documents(services: Services) -> list[str]:
+    """'SURNAME Given' of the demo travellers of the `services` fixture, in order."""
+    names = []
+    travellers = sim.travellers(seed=1)
+    for _ in range(4):
+        result = mrz.parse(next(travellers).lines)
+        given = " ".join(p.capitalize() for p in result.given_names.split())
+        names.append(f"{result.surname} {given}")
+    return names
+
+
+async def test_sim_expired_document_needs_override_and_cancels_are_audited_only(
     services: Services, tmp_path: Path
 ) -> None:
     async with KioskApp(services).run_test(size=(120, 40)) as pilot:
@@ -160,19 +173,25 @@ async def test_sim_expired_document_needs_override_then_cancel_seals_nothing(
         assert services.pipeline.state is State.FINGERS
         await pilot.press("x", "b")  # right index bandaged
         await give_fingers(pilot)
-        await pilot.press("r")
+        await pilot.press("r")  # a refusal asks its ground (Annex V part B by default)
+        await until(pilot, lambda: "on which ground" in label(pilot))
+        await pilot.press("c")  # (C) no valid visa or residence permit
         for _ in range(50):
             await pilot.pause(0.05)
             if services.pipeline.state is State.WAITING:
                 break
     [body] = sealed_bodies(services, tmp_path, "traveller")
     assert body["decision"] == "refuse"
+    assert body["refusal_ground"] == {"code": "C", "text": "has no valid visa or residence permit"}
     fingers = {f["position"]: f for f in body["fingers"]}  # type: ignore[union-attr, index]
     assert fingers[2]["exception"] == "bandaged" and fingers[2]["image"] is None
     assert fingers[7]["image"][:4] == b"\x89PNG" and 0 <= fingers[7]["score"] <= 100
     assert body["overrides"][0]["reason"] == "visa on arrival"  # type: ignore[index]
-    events = [b["event"] for b in sealed_bodies(services, tmp_path, "audit")]
-    assert events[:2] == ["login", "override"]
+    audits = sealed_bodies(services, tmp_path, "audit")
+    assert [a["event"] for a in audits][:4] == ["login", "cancelled", "cancelled", "override"]
+    cancelled = audits[1]
+    assert cancelled["step"] == "document" and cancelled["reason"] == "cancelled by the officer"
+    assert str(cancelled["document"]).startswith(demo_documents(services)[0])
 
 
 async def test_technician_screen_is_for_technicians_only(services: Services) -> None:
@@ -205,10 +224,14 @@ async def test_idle_lock_resumes_for_the_same_officer(services: Services) -> Non
     async with app.run_test(size=(120, 40)) as pilot:
         await login(pilot)
         await swipe(pilot)
+        assert app.idle_lock_seconds == 60 * services.policy.idle_lock_minutes  # [ui]
         app.idle_lock_seconds = 0.3
         await pilot.pause(1.6)
         assert isinstance(app.screen, LoginScreen) and app.locked
-        await pilot.press("tab", *"123456", "enter")  # officer id is filled in already
+        await pilot.press("ctrl+q")  # whoever is at a locked counter cannot end the session
+        await pilot.pause(0.2)
+        assert app.is_running and services.pipeline.state is State.DOCUMENT
+        await pilot.press(*"123456", "enter")  # the officer id is filled in already
         for _ in range(40):
             await pilot.pause(0.05)
             if not app.locked:
@@ -267,21 +290,18 @@ async def test_face_too_dark_at_first_then_auto_captured(
 async def test_manual_face_capture_is_flagged_in_the_record(
     services: Services, tmp_path: Path
 ) -> None:
-    assert services.sim is not None
-    services.sim.scenes.hold_fault = True  # the lamp stays off
+    demo(services).scenes.hold_fault = True  # the lamp stays off
     async with KioskApp(services).run_test(size=(120, 40)) as pilot:
         await login(pilot)
         await swipe(pilot)
         await pilot.press("enter")
         await until(pilot, lambda: "MORE LIGHT" in instruction(pilot), 10, "'more light'")
         await pilot.press("c")  # the officer captures anyway
-        await until(
-            pilot, lambda: "Why capture" in str(pilot.app.screen.query_one("Label").render())
-        )
-        assert "too dark" in str(pilot.app.screen.query_one("Label").render())
+        await until(pilot, lambda: "Why capture" in label(pilot))
+        assert "too dark" in label(pilot)
         await pilot.press(*"lamp broken", "enter")
         await until(pilot, lambda: services.pipeline.state is State.FINGERS)
-        services.sim.scenes.hold_fault = False
+        demo(services).scenes.hold_fault = False
         assert "manual capture" in str(pilot.app.screen.query_one("#face-status").render())
         await give_fingers(pilot)
         await register(pilot, "f")
@@ -301,29 +321,33 @@ async def test_manual_face_capture_is_flagged_in_the_record(
 async def test_poor_finger_accepted_by_officer_override(services: Services, tmp_path: Path) -> None:
     from biometrics.synthetic import degrade, fingerprint
 
-    assert services.sim is not None
     async with KioskApp(services).run_test(size=(120, 40)) as pilot:
         await login(pilot)
         await swipe(pilot)
         await pilot.press("enter")
         await face_step(pilot)
-        assert "Accept poor finger" not in str(pilot.app.screen.query_one("#keys").render())
+        assert "Accept\u00a0poor" not in str(pilot.app.screen.query_one("#keys").render())
         # The traveller presses a smudged right index on the scanner.
-        services.sim.scanner.place_finger(
+        demo(services).scanner.place_finger(
             degrade(fingerprint(seed=1, width=256, height=288), "smudged", seed=1)
         )
         fingers = services.pipeline.traveller.fingers
         await until(pilot, lambda: 2 in fingers, 10, "the smudged finger's score")
-        services.sim.scanner.lift_finger()
+        demo(services).scanner.lift_finger()
         score = fingers[2].best_score
         assert score is not None and score < services.pipeline.policy.finger_threshold
-        assert "Accept poor finger" in str(pilot.app.screen.query_one("#keys").render())
+        await until(
+            pilot, lambda: "Accept\u00a0poor" in str(pilot.app.screen.query_one("#keys").render())
+        )
         assert "o: accept" in instruction(pilot)
         await pilot.press("o")
-        await until(pilot, lambda: "Why?" in str(pilot.app.screen.query_one("Label").render()))
+        await until(pilot, lambda: "Why?" in label(pilot))
         await pilot.press(*"worn ridges", "enter")
         await until(pilot, lambda: services.pipeline.pending_fingers == [7])
-        assert "Accept poor finger" not in str(pilot.app.screen.query_one("#keys").render())
+        await until(
+            pilot,
+            lambda: "Accept\u00a0poor" not in str(pilot.app.screen.query_one("#keys").render()),
+        )
         await give_fingers(pilot)
         await register(pilot)
     [body] = sealed_bodies(services, tmp_path, "traveller")
@@ -337,8 +361,7 @@ async def test_poor_finger_accepted_by_officer_override(services: Services, tmp_
 async def test_scanner_unplugged_mid_capture_then_back(services: Services, tmp_path: Path) -> None:
     """The scanner's cable is pulled between two fingers: the officer is told, a device
     fault is sealed, the traveller stays, and the capture goes on once it is back."""
-    assert services.sim is not None
-    scanner = services.sim.scanner
+    scanner = demo(services).scanner
     hub = services.hub
     async with KioskApp(services).run_test(size=(120, 40)) as pilot:
         await login(pilot)
@@ -370,14 +393,13 @@ async def test_scanner_unplugged_mid_capture_then_back(services: Services, tmp_p
 async def test_camera_unplugged_officer_goes_on_without_a_photo(
     services: Services, tmp_path: Path
 ) -> None:
-    assert services.sim is not None
-    services.sim.scenes.hold_fault = True
+    demo(services).scenes.hold_fault = True
     async with KioskApp(services).run_test(size=(120, 40)) as pilot:
         await login(pilot)
         await swipe(pilot)
         await pilot.press("enter")
         await until(pilot, lambda: "MORE LIGHT" in instruction(pilot), 10, "'more light'")
-        services.sim.camera.unplug()
+        demo(services).camera.unplug()
         await until(pilot, lambda: "camera disconnected" in instruction(pilot), 5, "the loss")
         await pilot.press("n")
         await pilot.press(*"camera out of order", "enter")
@@ -400,20 +422,20 @@ async def test_quality_worker_killed_during_the_face_step_is_replaced(
     import os
     import signal
 
-    assert services.sim is not None
-    services.sim.scenes.hold_fault = True
+    demo(services).scenes.hold_fault = True
     app = KioskApp(services)
     async with app.run_test(size=(120, 40)) as pilot:
         await login(pilot)
         await swipe(pilot)
         await pilot.press("enter")
         await until(pilot, lambda: "MORE LIGHT" in instruction(pilot), 15, "'more light'")
-        old_pool = app.quality_pool
+        old_pool = services.capture.pool
+        assert old_pool is not None
         for pid in list(old_pool._processes):
             os.kill(pid, signal.SIGKILL)
-        await until(pilot, lambda: app.quality_pool is not old_pool, 10, "a new worker")
+        await until(pilot, lambda: services.capture.pool is not old_pool, 10, "a new worker")
         assert any("Face quality failed" in str(n.message) for n in app._notifications)
-        services.sim.scenes.hold_fault = False
+        demo(services).scenes.hold_fault = False
         await face_step(pilot)
         await give_fingers(pilot)
         await register(pilot)

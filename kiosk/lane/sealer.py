@@ -6,6 +6,7 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from kiosk.config import Config
@@ -60,7 +61,7 @@ class OutboxSealer:
             self._audits.put((officer_id, direction, {**body, "at_ms": time.time_ns() // 10**6}))
             return ""
         sealed = self.outbox.seal(self.identity, record_type, officer_id, direction, body)
-        return sealed.record_id.hex()
+        return str(uuid.UUID(bytes=sealed.record_id))  # as `outbox list` and `verify` say it
 
     def _write_audits(self) -> None:
         while True:

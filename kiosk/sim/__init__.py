@@ -3,7 +3,8 @@
 It provisions a throw-away kiosk (its own central key pair, so the demo's records can be
 verified), two accounts (officer `demo` PIN 123456, technician `tech` PIN 654321), a `dir`
 transport into `<sim dir>/central-inbox`, and a queue of scripted travellers whose
-documents the simulated reader delivers. Nothing here is used outside --sim.
+documents the simulated reader delivers. Only `kiosk run --sim` and the tests import this
+package (tests/test_layering.py holds the production path to that).
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ class SimCounter:
     swipe reader (CR line ends); the UI's driver reads it from the pty like any reader.
     """
 
-    def __init__(self, queue: Iterator[SimTraveller], faces: Path) -> None:
+    def __init__(
+        self, queue: Iterator[SimTraveller], faces: Path, forward: Path | None = None
+    ) -> None:
         from drivers.sim.camera import SceneCamera
         from drivers.sim.mrz_reader import MRZReaderEmulator
         from drivers.sim.zhiantec import ZhianTecEmulator
@@ -50,13 +53,23 @@ class SimCounter:
         self.story = ""
         self.travellers = 0
         self.attempts: dict[int, int] = {}
+        self.forward_config = forward
+        self.forwarder: Any = None
+        self._forward_timer: Any = None
 
     def start(self) -> list[Any]:
-        from kiosk.devices import DeviceSpec
+        from kiosk.lane.devices import DeviceSpec
 
         self.reader.start()
         self.scanner.start()
         self.scenes.start()
+        if self.forward_config is not None:
+            import threading
+
+            # After the login screen is up: its imports would compete with the UI's start.
+            self._forward_timer = threading.Timer(3.0, self._start_forwarder)
+            self._forward_timer.daemon = True
+            self._forward_timer.start()
         camera = {"loop": True, "fps": CAMERA_FPS, "width": None, "height": None}
         return [
             DeviceSpec("mrz", "mrz-serial", self.reader.path, {"framing": "cr"}),
@@ -64,10 +77,20 @@ class SimCounter:
             DeviceSpec("fingerprint", "zhiantec", self.scanner.path, {}),
         ]
 
+    def attach(self, capture: Any) -> None:
+        """Follow the lane as a traveller would: step to the camera for the face step,
+        lift the finger once the scanner's image was taken."""
+        capture.pipeline.observers.append(self.pipeline_changed)
+        capture.notices.append(self.lane_notice)
+
+    def lane_notice(self, notice: Any) -> None:
+        if notice.kind == "finger done":
+            self.lift_finger()
+
     def pipeline_changed(self, pipeline: Any) -> None:
         """(A pipeline observer.) The traveller steps in front of the camera when the face
         step begins and away when it ends; what the camera sees is this traveller's story."""
-        from kiosk.pipeline import State
+        from kiosk.lane.pipeline import State
 
         at_camera = pipeline.state is State.FACE
         if at_camera != self.scenes.occupied:
@@ -104,7 +127,28 @@ class SimCounter:
     def lift_finger(self) -> None:
         self.scanner.lift_finger()
 
+    def _start_forwarder(self) -> None:
+        """The real forwarder daemon (`kiosk forward`) on the demo's `dir` transport, so
+        the status bar shows a link the forwarder reports, as at a real post."""
+        import subprocess
+        import sys
+
+        self.forwarder = subprocess.Popen(
+            [sys.executable, "-m", "kiosk", "forward", "--config", str(self.forward_config)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
     def stop(self) -> None:
+        if self._forward_timer is not None:
+            self._forward_timer.cancel()
+        if self.forwarder is not None:
+            self.forwarder.terminate()
+            try:
+                self.forwarder.wait(5)
+            except Exception:
+                self.forwarder.kill()
         self.reader.stop()
         self.scanner.stop()
         self.scenes.stop()
@@ -283,6 +327,21 @@ def face_frames() -> dict[str, list[Any]]:
         "dark": [person(2.0, dx, dy, 0.3) for dx, dy in JITTER],
         "far": [person(1.0, dx, dy, 1.0) for dx, dy in JITTER],
     }
+
+
+def counter(
+    config: config_module.Config,
+    seed: int = 9303,
+    today: dt.date | None = None,
+    forward: bool = False,
+) -> SimCounter:
+    """The demo counter for a kiosk made by `prepare` (faces cached in its state dir);
+    `forward`: run the forwarder daemon beside it, as `kiosk run --sim` does."""
+    return SimCounter(
+        travellers(seed, today),
+        faces=config.state_dir / "sim-faces",
+        forward=config.path if forward else None,
+    )
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,10 @@
     logged out -> waiting for a document -> document -> face -> fingers -> review -> sealed
 
 The pipeline owns the order of steps, retries, officer overrides, exceptions and the
-record body. It does no I/O: device events and quality results come in as method calls
-(from the UI's workers), sealing goes out through a `Sealer`. The UI observes `state`
-and `Traveller` and sends actions; it never talks to a driver.
+record body, and decides what a result means (a poor finger, a failed check). It does no
+I/O: device events and quality results come in as method calls from the capture
+controller (kiosk.lane.capture), sealing goes out through a `Sealer`. Observers are told
+after every change; the UI observes and sends the officer's actions.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 
 import mrz
 from kiosk import KioskError
+from kiosk.lane.policy import Policy
 
 
 class State(Enum):
@@ -78,16 +80,6 @@ class Sealer(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Policy:
-    face: bool = True  # False on a lane without a face camera
-    fingers: tuple[int, ...] = (2, 7)  # right and left index
-    finger_attempts: int = 3
-    finger_threshold: int = 35  # NFIQ 2 score 0-100
-    face_attempts: int = 3
-    minor_age: int = 18
-
-
 @dataclass
 class DocumentCheck:
     name: str
@@ -119,6 +111,7 @@ class Traveller:
     fingers: dict[int, FingerCapture] = field(default_factory=dict)
     overrides: list[dict[str, str]] = field(default_factory=list)
     decision: Decision | None = None
+    refusal_ground: tuple[str, str] | None = None
 
 
 def document_checks(result: mrz.MRZResult, today: dt.date, minor_age: int) -> list[DocumentCheck]:
@@ -175,7 +168,7 @@ class Pipeline:
         self.state = State.LOGGED_OUT
         self.officer_id: str | None = None
         self.traveller = Traveller()
-        self.last_record_id: str | None = None
+        self.last_saved: Saved | None = None
         self.observers: list[Callable[[Pipeline], None]] = []
 
     # -- helpers ---------------------------------------------------------------------
@@ -188,9 +181,10 @@ class Pipeline:
             raise PipelineError(f"not possible during {self.state.value}")
 
     def _audit(self, event: str, **details: Any) -> str:
-        return self.sealer(
-            "audit", self.officer_id or "-", self.direction.value, {"event": event, **details}
-        )
+        return self._audit_as(self.officer_id or "-", event, **details)
+
+    def _audit_as(self, officer_id: str, event: str, **details: Any) -> str:
+        return self.sealer("audit", officer_id, self.direction.value, {"event": event, **details})
 
     @property
     def pending_fingers(self) -> list[int]:
@@ -202,14 +196,27 @@ class Pipeline:
         ]
 
     def _finger_done(self, capture: FingerCapture | None) -> bool:
+        """Done: a good print, an exception, or a poor one the officer accepted with a
+        reason. The same rule before and after the last try: a poor print is never taken
+        without a reason, however many tries it had."""
         if capture is None:
             return False
         if capture.exception is not None or capture.override is not None:
             return True
-        score = capture.best_score
-        return score is not None and (
-            score >= self.policy.finger_threshold or capture.attempts >= self.policy.finger_attempts
-        )
+        return capture.best_score is not None and capture.best_score >= self.policy.finger_threshold
+
+    def poor_finger(self) -> FingerCapture | None:
+        """The asked-for finger when its best try so far is poor: the officer may accept
+        it with a reason (or try again while tries are left, or record an exception)."""
+        if self.state is not State.FINGERS or not self.pending_fingers:
+            return None
+        capture = self.traveller.fingers.get(self.pending_fingers[0])
+        if capture is None or capture.best_score is None:
+            return None
+        return capture
+
+    def tries_left(self, capture: FingerCapture | None) -> int:
+        return self.policy.finger_attempts - (capture.attempts if capture else 0)
 
     # -- officer session -------------------------------------------------------------
     def login(self, officer_id: str) -> None:
@@ -219,9 +226,10 @@ class Pipeline:
         self._audit("login")
         self._changed()
 
-    def logout(self) -> None:
+    def logout(self, why: str = "logout") -> None:
+        """End the session; a traveller in progress is cancelled (and audited) first."""
         if self.state not in (State.LOGGED_OUT, State.WAITING):
-            self.cancel()
+            self.cancel(why)
         if self.officer_id is not None:
             self._audit("logout")
         self.officer_id = None
@@ -236,6 +244,14 @@ class Pipeline:
 
     def device_fault(self, device: str, reason: str) -> None:
         self._audit("device fault", device=device, reason=reason)
+
+    def login_failed(self, attempted_id: str, reason: str, locked: bool) -> None:
+        """A refused login, and a lockout, are audit events. The id as typed goes in the
+        encrypted body only (it may hold a PIN typed into the wrong field), never in the
+        record's clear header."""
+        self._audit_as("-", "login failed", attempted_id=attempted_id, reason=reason)
+        if locked:
+            self._audit_as("-", "lockout", attempted_id=attempted_id, reason=reason)
 
     # -- capture steps ---------------------------------------------------------------
     def document_read(self, lines: Sequence[str], source: str) -> mrz.MRZResult:
@@ -330,26 +346,49 @@ class Pipeline:
             self.state = State.REVIEW
         self._changed()
 
-    def decide(self, decision: Decision) -> str:
-        """Seal the record (the commit point) and get ready for the next traveller."""
+    def decide(self, decision: Decision, ground: tuple[str, str] | None = None) -> Saved:
+        """Seal the record (the commit point) and get ready for the next traveller. A
+        refusal states its ground, one of the policy's list (Schengen: Annex V part B)."""
         self._expect(State.REVIEW)
+        if decision is Decision.REFUSE and self.policy.refusal_grounds:
+            if ground not in self.policy.refusal_grounds:
+                raise PipelineError("a refusal needs one of the configured grounds")
+        elif ground is not None:
+            raise PipelineError("only a refusal has a ground")
         self.traveller.decision = decision
+        self.traveller.refusal_ground = ground
         assert self.officer_id is not None
         record_id = self.sealer(
             "traveller", self.officer_id, self.direction.value, self.record_body()
         )
-        self.last_record_id = record_id
+        saved = Saved(record_id, self.traveller.document, decision, self.direction, ground)
+        self.last_saved = saved
         self.traveller = Traveller()
         self.state = State.WAITING
         self._changed()
-        return record_id
+        return saved
 
-    def cancel(self) -> None:
-        """Drop the traveller in progress; nothing is sealed."""
-        if self.state is State.LOGGED_OUT:
+    def cancel(self, why: str = "cancelled by the officer") -> None:
+        """Drop the traveller in progress: no traveller record, but an audit event that
+        says at which step, why, and which document it was (in the encrypted body)."""
+        if self.state in (State.LOGGED_OUT, State.WAITING):
             return
+        document = self.traveller.document
+        self._audit(
+            "cancelled",
+            step=self.state.name.lower(),
+            reason=why,
+            document=document_summary(document) if document else "",
+        )
         self.traveller = Traveller()
         self.state = State.WAITING
+        self._changed()
+
+    def add_checks(self, checks: Sequence[DocumentCheck]) -> None:
+        """Checks that come after the document was read (the chip, alert lists: see
+        `kiosk.lane.capture.AfterDocument`); a failed one needs an override like any."""
+        self._expect(State.DOCUMENT)
+        self.traveller.checks.extend(checks)
         self._changed()
 
     def _override(self, step: str, reason: str, **details: str) -> None:
@@ -379,4 +418,36 @@ class Pipeline:
             ],
             "overrides": t.overrides,
             "decision": t.decision.value if t.decision else None,
+            "refusal_ground": (
+                {"code": t.refusal_ground[0], "text": t.refusal_ground[1]}
+                if t.refusal_ground
+                else None
+            ),
         }
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What the officer is shown after sealing: who, which document, what was decided."""
+
+    record_id: str  # the dashed UUID, as `kiosk outbox list` and `kiosk verify` print it
+    document: mrz.MRZResult | None
+    decision: Decision
+    direction: Direction
+    ground: tuple[str, str] | None = None
+
+    def line(self) -> str:
+        """saved: ERIKSSON Anna Maria, P UTO L898902C3, ADMITTED (entry) · record 1f0e…"""
+        decided = {"admit": "ADMITTED", "refuse": "REFUSED", "refer": "REFERRED"}
+        what = decided[self.decision.value]
+        if self.ground:
+            what += f" on ground {self.ground[0]}"
+        who = document_summary(self.document) if self.document else "no document"
+        return f"saved: {who}, {what} ({self.direction.value}) · record {self.record_id[:8]}…"
+
+
+def document_summary(document: mrz.MRZResult) -> str:
+    """SURNAME Given Names, P UTO L898902C3: enough to know who it was at a glance."""
+    given = " ".join(part.capitalize() for part in document.given_names.split())
+    name = f"{document.surname} {given}".strip() or "(no name)"
+    return f"{name}, {document.document_code} {document.issuing_state} {document.document_number}"

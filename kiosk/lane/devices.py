@@ -20,9 +20,14 @@ from drivers import DeviceError
 from drivers.base import AsyncListener, Device, Health, Notifier, wait_for
 from drivers.events import DeviceConnected, DeviceFault, DeviceLost, Event
 from drivers.registry import driver_class
+from kiosk import KioskError
 from kiosk.config import Config
 
 log = logging.getLogger(__name__)
+
+
+class DeviceProblem(KioskError, DeviceError):
+    """A lane device did not open or answer (what the UI catches: it imports no driver)."""
 
 
 @dataclass(frozen=True)
@@ -117,8 +122,11 @@ class DeviceHub:
         port itself for a reader). Blocks: run it off the loop."""
         device = self._device(role)
         since = self.logs[role].connects
-        device.stop()
-        device.start()
+        try:
+            device.stop()
+            device.start()
+        except DeviceError as exc:
+            raise DeviceProblem(f"{role}: {exc}") from None
         return self.wait_open(role, timeout, since)
 
     def wait_open(self, role: str, timeout: float = 5.0, since: int = 0) -> str:
@@ -128,16 +136,16 @@ class DeviceHub:
         if not wait_for(lambda: self.logs[role].connects > since, timeout):
             reason = device.reason or "no answer"
             self._log_error(role, f"self-test failed: {reason}")
-            raise DeviceError(f"{role} did not open within {timeout:g} s: {reason}")
+            raise DeviceProblem(f"{role} did not open within {timeout:g} s: {reason}")
         if device.health is not Health.CONNECTED:
-            raise DeviceError(f"{role}: {device.reason or device.health.value}")
+            raise DeviceProblem(f"{role}: {device.reason or device.health.value}")
         return self.logs[role].detail
 
     def _device(self, role: str) -> Device:
         device = self.devices.get(role)
         if device is None:
             errors = self.logs.get(role, DeviceLog()).errors
-            raise DeviceError(f"{role}: {errors[-1][1] if errors else 'not configured'}")
+            raise DeviceProblem(f"{role}: {errors[-1][1] if errors else 'not configured'}")
         return device
 
     async def next_event(self) -> Any:
