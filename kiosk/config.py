@@ -119,11 +119,18 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "timeout": Key((int, float), "30", check=_positive),
     },
 }
+# [ui] and [policy]: types and ranges here; kiosk.lane.policy.Policy builds the lane's
+# rules from them (one default each) and checks what a type cannot say (grounds' shape).
 SCHEMA["ui"] = {
     "idle_lock_minutes": Key((int, float), "5", check=_range(0.5, 24 * 60)),
+    "saved_seconds": Key((int, float), "8", check=_range(0.5, 24 * 60)),
 }
 SCHEMA["policy"] = {
     "fingers": Key(list, "[2, 7]", check=_fingers),
+    "finger_attempts": Key(int, "3", check=_range(1, 10)),
+    "face_attempts": Key(int, "3", check=_range(1, 20)),
+    "minor_age": Key(int, "18", check=_range(1, 30)),
+    "refusal_grounds": Key(list, '[["A", "has no valid travel document"]]'),
 }
 # [devices.<role>]: which roles the lane knows, and per driver the options it takes
 # (passed to the driver's constructor, so an unknown one would be a TypeError there).

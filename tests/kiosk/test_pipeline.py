@@ -234,7 +234,7 @@ def test_lane_without_capture_devices_goes_from_document_to_review(journal: Jour
     ("section", "line", "problem"),
     [
         ("[ui]", 'idle_lock_minutes = "five"', "idle_lock_minutes: 'five'"),
-        ("[policy]", "fingers = 5", "fingers: 5: a list of distinct finger positions"),
+        ("[policy]", "fingers = 5", "fingers: 5 is the wrong type"),
         ("[policy]", "fingers = [2, 2]", "distinct"),
         ("[policy]", 'refusal_grounds = [["A"]]', "refusal_grounds: ['A']"),
         ("[policy]", "fingerz = [2]", "fingerz: unknown key"),
