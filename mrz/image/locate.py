@@ -10,7 +10,7 @@ rotation, perspective and scale at once. Cells are cut from the full-resolution 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -65,21 +65,32 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return gray
 
 
-def _line_blobs(small: np.ndarray) -> list[_Line]:
-    """Long text lines in the downscaled image, as rotated rectangles."""
+def _print_mask(small: np.ndarray) -> np.ndarray:
+    """Dark print on its lighter surroundings, binarised (the locator's input)."""
     # A light blur first: sensor noise on small print otherwise passes the threshold as
     # speckle that glues everything into one blob.
     smooth = cv2.GaussianBlur(small, (0, 0), 1.0)
     dark = cv2.morphologyEx(
         smooth, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15))
     )
-    _, mask = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    _, binary = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return np.asarray(binary)
+
+
+def _line_blobs(binary: np.ndarray, kernel: tuple[int, int] = (21, 1)) -> list[_Line]:
+    """Long text lines in the print mask, as rotated rectangles.
+
+    `kernel` is the closing that joins characters into lines: (21, 1) for lines across the
+    image, (1, 21) for lines up it (a page turned by 90 degrees).
+    """
+    size = max(binary.shape)
     mask = cv2.morphologyEx(
-        mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (21, 1))
+        binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, kernel)
     )
     mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    size = max(small.shape)
+    # Every contour, not only the outer ones: a frame printed round the page would
+    # otherwise hide everything inside it.
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     pieces = []
     for contour in contours:
         line = _as_line(cv2.minAreaRect(contour))
@@ -307,17 +318,35 @@ def equalize(image: np.ndarray) -> np.ndarray:
 
 def locate(image: np.ndarray, max_candidates: int = 4) -> list[Grid]:
     """MRZ candidates in `image` (grey or BGR), best first; empty when none is found."""
+    return list(iter_locate(image, max_candidates))
+
+
+def iter_locate(image: np.ndarray, max_candidates: int = 4) -> Iterator[Grid]:
+    """`locate`, one candidate at a time: a reader that is satisfied stops the work early.
+
+    Lines across the image come first; lines up the image (a page turned by 90 degrees)
+    are looked for only after those candidates.
+    """
     gray = to_gray(image)
+    # Small scans (a card scanned at 300 px across) carry print only ~8 px high: enlarge
+    # them first, so blobs of neighbouring characters stay apart and the filters fit.
+    up = LOCATE_SIZE / max(gray.shape)
+    if up > 1.2:
+        gray = cv2.resize(gray, None, fx=up, fy=up, interpolation=cv2.INTER_CUBIC)
+    else:
+        up = 1.0
     scale = min(1.0, LOCATE_SIZE / max(gray.shape))
     small = (
         cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         if scale < 1
         else gray
     )
-    grids = []
-    for group in _groups(_line_blobs(small))[:max_candidates]:
-        grids.extend(_rectify(gray, group, scale))
-    return grids
+    binary = _print_mask(small)
+    for kernel in ((21, 1), (1, 21)):
+        for group in _groups(_line_blobs(binary, kernel))[:max_candidates]:
+            for grid in _rectify(gray, group, scale):
+                grid.quad = grid.quad / np.float32(up)
+                yield grid
 
 
 def _rectify(gray: np.ndarray, group: list[_Line], scale: float) -> list[Grid]:

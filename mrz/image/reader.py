@@ -16,7 +16,7 @@ from mrz.correct import allowed_chars
 from mrz.errors import MRZError
 from mrz.formats import LAYOUTS, Kind
 from mrz.image.classifier import ALPHABET, Classifier, Prediction, default_classifier
-from mrz.image.locate import Grid, equalize, locate, rotate_grid
+from mrz.image.locate import Grid, equalize, iter_locate, rotate_grid
 from mrz.parser import _DOCUMENT_TYPES as DOCUMENT_TYPES
 from mrz.parser import MRZResult, parse
 from mrz.parser import Warning as ParseWarning
@@ -90,7 +90,7 @@ def read_image(
     if isinstance(image, str | Path):
         image = load(image)
     model = classifier or default_classifier()
-    t_locate = t_read = 0.0
+    t_read = 0.0
     best: tuple[tuple[int, float], Grid, Prediction, MRZResult | None] | None = None
     # Second pass on a locally equalised copy only when the plain one found nothing valid:
     # it recovers print under strong glare at the cost of time on hard images only.
@@ -99,12 +99,9 @@ def read_image(
             if best is not None and best[0][0]:
                 break
             attempt = equalize(image)
-        t0 = time.perf_counter()
-        grids = locate(attempt)
-        t1 = time.perf_counter()
-        t_locate += t1 - t0
-        for grid in grids:
+        for grid in iter_locate(attempt):
             for oriented in (grid, rotate_grid(grid)):
+                t1 = time.perf_counter()
                 pred = model.predict(oriented.cells)
                 lines = _text(pred, oriented)
                 try:
@@ -114,6 +111,7 @@ def read_image(
                 if result is not None and result.valid and oriented.doubt:
                     result.valid = False
                     result.warnings.append(ParseWarning("ocr", oriented.doubt))
+                t_read += time.perf_counter() - t1
                 score = _score(result, pred)
                 if best is None or score > best[0]:
                     best = (score, oriented, pred, result)
@@ -121,9 +119,8 @@ def read_image(
                     break  # valid this way up: the other way cannot be
             if best is not None and best[0][0]:
                 break
-        t_read += time.perf_counter() - t1
     elapsed = (time.perf_counter() - start) * 1000
-    timings = {"locate_ms": t_locate * 1000, "read_ms": t_read * 1000}
+    timings = {"locate_ms": elapsed - t_read * 1000, "read_ms": t_read * 1000}
     if best is None:
         return ImageRead(False, elapsed_ms=elapsed, timings=timings)
     _, grid, pred, result = best
