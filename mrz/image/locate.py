@@ -26,6 +26,9 @@ LOCATE_SIZE = 1024  # the longer side of the image the locator works on
 _WIDTHS = {3: (30,), 2: (36, 44)}
 # The first character's centre lies this many pitches inside a located line's left end.
 _LEFT_INSET = 0.45
+# No character is larger than this share of the image's longer side (an MRZ line of 30
+# characters filling the image has characters of about 1/25 of it).
+_MAX_GLYPH = 0.08
 
 
 @dataclass
@@ -74,6 +77,14 @@ def _print_mask(small: np.ndarray) -> np.ndarray:
         smooth, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15))
     )
     _, binary = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    # Drop what is far larger than any character (a card's printed frame, rules, the
+    # portrait's edges): the closing would otherwise join the MRZ lines to them.
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    big = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    drop = big > _MAX_GLYPH * max(binary.shape)
+    drop[0] = False
+    if drop.any():
+        binary[drop[labels]] = 0
     return np.asarray(binary)
 
 
