@@ -54,7 +54,7 @@ class _Line:
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
-    """Greyscale uint8 from grey, BGR or BGRA input."""
+    """Greyscale uint8 from grey, BGR or BGRA input (luminance)."""
     if image.ndim == 2:
         gray = image
     elif image.ndim == 3 and image.shape[2] == 3:
@@ -319,6 +319,19 @@ def _fit_grid(
         np.array(src, np.float32), np.array(dst, np.float32), cv2.RANSAC, PITCH * 0.3
     )
     return homography
+
+
+def ink(image: np.ndarray) -> np.ndarray:
+    """The brightest channel of a colour image (grey input as it is).
+
+    MRZ ink is black (it must absorb infrared), so it stays dark in every channel, while
+    coloured security print, stamps and marks drawn over the page turn light in at least
+    one channel and fade from view.
+    """
+    if image.ndim == 3 and image.shape[2] in (3, 4):
+        b, g, r = cv2.split(image)[:3]
+        return np.asarray(cv2.max(cv2.max(b, g), r))
+    return to_gray(image)
 
 
 def equalize(image: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from mrz.correct import allowed_chars
 from mrz.errors import MRZError
 from mrz.formats import LAYOUTS, Kind
 from mrz.image.classifier import ALPHABET, Classifier, Prediction, default_classifier
-from mrz.image.locate import Grid, equalize, iter_locate, rotate_grid
+from mrz.image.locate import Grid, equalize, ink, iter_locate, rotate_grid, to_gray
 from mrz.parser import _DOCUMENT_TYPES as DOCUMENT_TYPES
 from mrz.parser import MRZResult, parse
 from mrz.parser import Warning as ParseWarning
@@ -34,6 +34,10 @@ MIN_CONFIDENCE = 0.9
 # its document number with both checks holding). A cell the classifier was torn about, or
 # one the check-digit search changed against the classifier's reading, stays a doubt.
 MIN_PROTECTED = 0.6
+
+
+# The ways of looking at an image, tried in turn until one gives a valid read.
+_VIEWS = (to_gray, ink, equalize)
 
 
 @dataclass
@@ -97,13 +101,13 @@ def read_image(
     model = classifier or default_classifier()
     t_read = 0.0
     best: tuple[tuple[int, float], Grid, Prediction, MRZResult | None] | None = None
-    # Second pass on a locally equalised copy only when the plain one found nothing valid:
-    # it recovers print under strong glare at the cost of time on hard images only.
-    for attempt in (image, None):
-        if attempt is None:
-            if best is not None and best[0][0]:
-                break
-            attempt = equalize(image)
+    # Later passes only when the ones before found nothing valid, so they cost time on hard
+    # images only: black ink alone (coloured print, stamps and marks drawn over the MRZ
+    # fade), then a locally equalised copy (print under strong glare).
+    for view in _VIEWS:
+        if best is not None and best[0][0]:
+            break
+        attempt = view(image)
         for grid in iter_locate(attempt):
             for oriented in (grid, rotate_grid(grid)):
                 t1 = time.perf_counter()
