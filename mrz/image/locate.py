@@ -79,7 +79,7 @@ def _print_mask(small: np.ndarray) -> np.ndarray:
     _, binary = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     # Drop what is far larger than any character (a card's printed frame, rules, the
     # portrait's edges): the closing would otherwise join the MRZ lines to them.
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     big = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     drop = big > _MAX_GLYPH * max(binary.shape)
     drop[0] = False

@@ -286,6 +286,8 @@ def _fold_twins(p: np.ndarray, mask: np.ndarray) -> np.ndarray:
             out = out.copy()
             out[keep] += out[drop]
     return out
+
+
 _ANY = np.ones(len(ALPHABET), bool)
 # Per character: the other characters a check digit cannot tell from it.
 _NEUTRAL = np.array([[a != b and neutral_pair(a, b) for b in ALPHABET] for a in ALPHABET])
