@@ -309,7 +309,14 @@ def _fit_grid(
         offset = min(max(offset, 0), max(0, columns - span))
         cap = float(np.percentile(row[:, 3], 80))
         tall = row[:, 3] >= 0.8 * cap
-        for (x, yc), col in zip(row[tall, :2], cols[tall], strict=True):
+        ys = row[:, 1].copy()
+        if tall.sum() >= 2 and (~tall).any():
+            # Fillers sit lower than letters: place them on the line through the letters'
+            # centres. They still count for where their columns are, which matters where a
+            # line ends in a long run of them on a bent page.
+            slope, icpt = np.polyfit(row[tall, 0], row[tall, 1], 1)
+            ys[~tall] = slope * row[~tall, 0] + icpt
+        for x, yc, col in zip(row[:, 0], ys, cols, strict=True):
             if 0 <= col + offset < columns:
                 src.append((x, yc))
                 dst.append((PITCH / 2 + (col + offset) * PITCH, CELL_H / 2 + j * spacing))
@@ -453,8 +460,14 @@ def _cut(gray: np.ndarray, total: np.ndarray, count: int, columns: int, spacing:
     """Warp the image onto the cell grid through `total` and cut it into cells."""
     out_w = columns * PITCH
     out_h = round(CELL_H + (count - 1) * spacing)
+    # One pitch of margin each side, so a line whose characters drift can be re-centred.
+    shift = np.array([[1, 0, PITCH], [0, 1, 0], [0, 0, 1]], np.float64)
     canon = cv2.warpPerspective(
-        gray, total, (out_w, out_h), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE
+        gray,
+        shift @ total,
+        (out_w + 2 * PITCH, out_h),
+        flags=cv2.INTER_AREA,
+        borderMode=cv2.BORDER_REPLICATE,
     )
     cells = []
     for j in range(count):
@@ -462,12 +475,59 @@ def _cut(gray: np.ndarray, total: np.ndarray, count: int, columns: int, spacing:
         band = canon[top : top + CELL_H]
         if band.shape[0] != CELL_H:
             band = cv2.copyMakeBorder(band, 0, CELL_H - band.shape[0], 0, 0, cv2.BORDER_REPLICATE)
+        band = _recentre(band, columns)
         for i in range(columns):
             cells.append(band[:, i * PITCH : (i + 1) * PITCH])
     inverse = np.linalg.inv(total)
     corners = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], np.float32)
     quad = cv2.perspectiveTransform(corners[None], inverse)[0]
     return Grid(np.stack(cells), count, columns, quad.astype(np.float32))
+
+
+def _recentre(band: np.ndarray, columns: int) -> np.ndarray:
+    """One line of the grid (with a pitch of margin each side), its characters moved onto
+    their columns' centres; the margins are cut off.
+
+    Why: one homography describes a flat page. On a bent page, or from a printer whose
+    pitch wanders, the characters of a line drift off their cells by up to half a pitch
+    towards one end; a smooth curve (degree 2) through each character's offset from its
+    column's centre takes that out.
+    """
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (PITCH + 1, CELL_H + 1))
+    dark = cv2.morphologyEx(band, cv2.MORPH_BLACKHAT, kernel)
+    _, binary = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    count, _, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    keep = (
+        (stats[:, cv2.CC_STAT_HEIGHT] >= CELL_H * 0.25)
+        & (stats[:, cv2.CC_STAT_WIDTH] <= PITCH * 1.2)
+        & (stats[:, cv2.CC_STAT_AREA] >= 6)
+    )
+    keep[0] = False
+    xs = centroids[keep, 0] - PITCH  # in grid coordinates
+    cols = np.floor(xs / PITCH)
+    inside = (cols >= 0) & (cols < columns)
+    xs, cols = xs[inside], cols[inside]
+    if len(xs) < columns // 3:
+        return band[:, PITCH : PITCH + columns * PITCH]
+    offsets = xs - (cols + 0.5) * PITCH
+    use = np.ones(len(xs), bool)
+    fit = np.zeros(3)
+    for _ in range(3):
+        fit = np.polyfit(cols[use], offsets[use], 2)
+        residual = np.abs(np.polyval(fit, cols) - offsets)
+        use = residual < max(1.5, 2.5 * float(np.median(residual)))
+        if use.sum() < columns // 3:
+            return band[:, PITCH : PITCH + columns * PITCH]
+    grid_x = np.arange(columns * PITCH, dtype=np.float32)
+    drift = np.clip(np.polyval(fit, grid_x / PITCH - 0.5), -0.6 * PITCH, 0.6 * PITCH)
+    if np.abs(drift).max() < 0.2 * PITCH:
+        # Within the classifier's tolerance: resampling would only blur.
+        return band[:, PITCH : PITCH + columns * PITCH]
+    map_x = np.tile((grid_x + PITCH + drift).astype(np.float32), (band.shape[0], 1))
+    map_y = np.repeat(np.arange(band.shape[0], dtype=np.float32)[:, None], len(grid_x), 1)
+    return np.asarray(
+        cv2.remap(band, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    )
 
 
 def rotate_grid(grid: Grid) -> Grid:
