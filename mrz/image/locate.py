@@ -197,7 +197,9 @@ def _components(binary: np.ndarray, dark: np.ndarray, char_h: float) -> np.ndarr
     rows = []
     for i in range(1, count):
         x, y, w, h, area = stats[i]
-        if 0.25 * char_h <= h <= 1.6 * char_h and w <= 1.5 * char_h and area >= 4:
+        # Wide blobs stay: characters that touch (bold print, bleeding ink) make one blob,
+        # which `_split_wide` cuts apart once the pitch is known.
+        if 0.25 * char_h <= h <= 1.6 * char_h and w <= 8 * char_h and area >= 4:
             contrast = float(dark[y : y + h, x : x + w].max())
             rows.append((x + w / 2, y + h / 2, w, h, contrast))
     return np.array(rows, np.float64).reshape(-1, 5)
@@ -233,6 +235,29 @@ def _assign_rows(
         rows.append(row[np.argsort(row[:, 0])])
     rows.sort(key=lambda r: float(np.median(r[:, 1])))
     return rows
+
+
+def _split_wide(row: np.ndarray, pitch: float) -> np.ndarray:
+    """The row with each blob wider than a character cut into as many as it spans.
+
+    Touching characters (bold or bleeding print, `000000` in a document number) make one
+    blob; its width in pitches tells how many characters it holds, spread evenly.
+    """
+    wide = row[:, 2] > 1.6 * pitch
+    if not wide.any():
+        return row
+    out = [row[~wide]]
+    for x, y, w, h, contrast in row[wide]:
+        k = max(1, round(w / pitch))
+        left = x - w / 2
+        xs = left + (np.arange(k) + 0.5) * w / k
+        out.append(
+            np.column_stack(
+                [xs, np.full(k, y), np.full(k, w / k), np.full(k, h), np.full(k, contrast)]
+            )
+        )
+    merged = np.concatenate(out)
+    return merged[np.argsort(merged[:, 0])]
 
 
 def _trim(row: np.ndarray, pitch_guess: float) -> np.ndarray:
@@ -410,7 +435,12 @@ def _rectify(gray: np.ndarray, group: list[_Line], scale: float) -> list[Grid]:
     if rows is None:
         log.debug("only %d character blobs in a %d-line candidate", len(comps), count)
         return []
-    rows = [_trim(row, char_h) for row in rows]
+    narrow = [r[r[:, 2] <= 1.5 * char_h] for r in rows]
+    steps = np.concatenate([np.diff(r[:, 0]) for r in narrow if len(r) > 1] or [np.zeros(0)])
+    steps = steps[steps > 0.3 * char_h]
+    if len(steps) == 0:
+        return []
+    rows = [_trim(_split_wide(row, float(np.median(steps))), char_h) for row in rows]
     if min(len(r) for r in rows) < 8:
         log.debug("a line of the candidate has fewer than 8 characters")
         return []
@@ -424,7 +454,8 @@ def _rectify(gray: np.ndarray, group: list[_Line], scale: float) -> list[Grid]:
         (float(np.median(b[:, 1])), float(b[:, 0].min()), float(b[:, 0].max()))
         for b in (cv2.transform((line.box / scale)[None], matrix)[0] for line in group)
     )
-    est = float(np.median([int(cols[-1]) + 1 for _, cols in indexed]))
+    # The longest line: glare, stamps and marks only ever shorten a line's run of blobs.
+    est = float(max(int(cols[-1]) + 1 for _, cols in indexed))
     columns = min(_WIDTHS.get(count, ()), key=lambda n: abs(n - est), default=0)
     lefts = None
     if not columns or abs(columns - est) > 0.12 * columns:
@@ -496,7 +527,7 @@ def _recentre(band: np.ndarray, columns: int) -> np.ndarray:
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (PITCH + 1, CELL_H + 1))
     dark = cv2.morphologyEx(band, cv2.MORPH_BLACKHAT, kernel)
     _, binary = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    count, _, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    _, _, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
     keep = (
         (stats[:, cv2.CC_STAT_HEIGHT] >= CELL_H * 0.25)
         & (stats[:, cv2.CC_STAT_WIDTH] <= PITCH * 1.2)

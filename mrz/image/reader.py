@@ -29,11 +29,11 @@ log = logging.getLogger(__name__)
 # held-out small, blurred print (not the benchmark's seed) misread name and filler cells
 # still reached 0.6-0.86, so the gate sits above them (see docs/mrz-images.md).
 MIN_CONFIDENCE = 0.9
-# Under a check digit a cell may be a little less sure: the check catches one misread, but
-# not two or three whose errors cancel out (a rotated TD1 once read V->Y, O->0 and 8->B in
-# its document number with both checks holding). A cell the classifier was torn about, or
-# one the check-digit search changed against the classifier's reading, stays a doubt.
-MIN_PROTECTED = 0.6
+# Under a check digit the same: the check catches one misread, but not two or three whose
+# errors cancel out (a rotated TD1 once read V->Y, O->0 and 8->B in its document number with
+# both checks holding). A cell the classifier was torn about, or one the check-digit search
+# changed against the classifier's reading, is a doubt wherever it is.
+MIN_PROTECTED = 0.9
 
 
 # The ways of looking at an image, tried in turn until one gives a valid read.
@@ -244,9 +244,9 @@ def _doubtful(
 
     The classifier's probabilities are renormalised over the characters the field may hold
     (a name cannot hold `0`, so a cell read `0` 0.68 / `O` 0.31 in a name is an `O` at 0.97).
-    Where no check digit covers the position, that share must reach MIN_CONFIDENCE. Where
-    one does, it still cannot tell characters whose values differ by a multiple of 10
-    (G/Q, 0/A/K/U/<, ...): their share must stay below 1 - MIN_CONFIDENCE.
+    Where no check digit covers the position, that share must reach MIN_CONFIDENCE; where
+    one does, MIN_PROTECTED, and as the check cannot tell characters whose values differ by
+    a multiple of 10 (G/Q, 0/A/K/U/<, ...), their share must stay below 1 - MIN_CONFIDENCE.
     """
     if pred.probs is None:
         return []

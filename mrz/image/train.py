@@ -23,7 +23,12 @@ import numpy as np
 
 from mrz import synthetic
 from mrz.image.classifier import ALPHABET, MODEL_PATH, Classifier, features
-from mrz.image.locate import locate, rotate_grid
+from mrz.image.locate import ink, locate, rotate_grid, to_gray
+
+# Real images whose licence allows training on them (see ../shared/data/mrz-real/README.md):
+# the Apache-2.0 and MIT groups. Every other group there is for evaluation only.
+REAL_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mrz-real"
+TRAINABLE = {"docsaid_": "Apache-2.0", "vk1996_": "Apache-2.0", "imagejs_": "MIT"}
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +62,69 @@ def balance(
     return x[keep], y[keep]
 
 
-def jitter(cells: np.ndarray, rng: random.Random) -> np.ndarray:
-    """Copies shifted and scaled by about a pixel: the rectifier's residual misalignment."""
+def jitter(cells: np.ndarray, rng: random.Random, shift: float = 1.5) -> np.ndarray:
+    """Copies shifted and scaled by a pixel or more, some of them faded: the rectifier's
+    residual misalignment, a character off its cell, print of low contrast."""
     out = []
     h, w = cells.shape[1:]
     for cell in cells:
-        scale = rng.uniform(0.94, 1.06)
-        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-2, 2), scale)
-        matrix[:, 2] += np.array([rng.uniform(-1.5, 1.5), rng.uniform(-1.5, 1.5)])
-        out.append(cv2.warpAffine(cell, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE))
+        scale = rng.uniform(0.9, 1.1)
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-3, 3), scale)
+        matrix[:, 2] += np.array([rng.uniform(-shift, shift), rng.uniform(-shift, shift)])
+        moved = cv2.warpAffine(cell, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        if rng.random() < 0.3:
+            level = rng.uniform(0.3, 0.8)
+            moved = (moved * level + 255 * (1 - level)).astype(np.uint8)
+        out.append(moved)
     return np.stack(out)
+
+
+def real_grids(root: Path = REAL_DIR) -> list[tuple[np.ndarray, list[str]]]:
+    """Cells and truth of the trainable real images whose located grid has the truth's
+    shape, read upright and the other way up (the caller keeps the way that agrees)."""
+    import json
+
+    from mrz.image.reader import load
+
+    truth_path = root / "truth.json"
+    if not truth_path.exists():
+        log.info("no real images at %s: training on renderings only", root)
+        return []
+    out = []
+    for name, entry in sorted(json.loads(truth_path.read_text()).items()):
+        prefix = next((p for p in TRAINABLE if name.startswith(p)), None)
+        if prefix is None or entry.get("licence") != TRAINABLE[prefix] or not entry["lines"]:
+            continue
+        image = load(root / "images" / name)
+        shape = (len(entry["lines"]), len(entry["lines"][0]))
+        for view in (to_gray, ink):
+            for grid in locate(view(image), max_candidates=2):
+                if (grid.lines, grid.columns) == shape:
+                    for oriented in (grid, rotate_grid(grid)):
+                        out.append((oriented.cells, entry["lines"]))
+    return out
+
+
+def agreeing_real_cells(
+    model: Classifier, grids: list[tuple[np.ndarray, list[str]]], least: float = 0.8
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cells of the real grids that a first model reads mostly as their truth says: a grid
+    that is a column off (or the wrong way up) would teach wrong labels."""
+    cells: list[np.ndarray] = []
+    labels: list[int] = []
+    for grid_cells, lines in grids:
+        truth = "".join(lines)
+        pred = model.probabilities(grid_cells).argmax(axis=1)
+        agree = float(np.mean([ALPHABET[k] == c for k, c in zip(pred, truth, strict=True)]))
+        if agree >= least:
+            cells.append(grid_cells)
+            labels.extend(ALPHABET.index(c) for c in truth)
+    log.info("%d real grids agree with their truth", len(cells))
+    if not cells:
+        return np.zeros((0, *grids[0][0].shape[1:]) if grids else (0, 24, 16), np.uint8), np.array(
+            [], int
+        )
+    return np.concatenate(cells), np.array(labels)
 
 
 def save(path: Path, layers: list[tuple[np.ndarray, np.ndarray]]) -> None:
@@ -81,34 +139,68 @@ def save(path: Path, layers: list[tuple[np.ndarray, np.ndarray]]) -> None:
 
 
 def train(
-    count: int, hard: int, seed: int, out: Path, hidden: int, iterations: int
+    count: int,
+    hard: int,
+    printed: int,
+    seed: int,
+    out: Path,
+    hidden: int,
+    iterations: int,
+    real: bool = True,
 ) -> dict[str, float]:
-    """Train, save to `out`, return per-cell accuracy on held-out seeded sets."""
+    """Train, save to `out`, return per-cell accuracy on held-out seeded sets.
+
+    Two stages with one network: first on renderings alone, then, with the permitted real
+    images' cells that this first network reads mostly right (a check of their alignment),
+    on both. Everything is seeded, so the same command gives the same weights.
+    """
     from sklearn.exceptions import ConvergenceWarning  # the `train` extra
     from sklearn.neural_network import MLPClassifier
 
     t0 = time.perf_counter()
-    x1, y1 = collect(synthetic.iter_dataset(count, seed))
-    x2, y2 = collect(synthetic.iter_small_print(hard, seed + 1))
+    sets = [
+        collect(synthetic.iter_dataset(count, seed)),
+        collect(synthetic.iter_small_print(hard, seed + 1)),
+        collect(synthetic.iter_printed(printed, seed + 4)),
+    ]
     rng = random.Random(seed)
-    cells, labels = balance(np.concatenate([x1, x2]), np.concatenate([y1, y2]), 3000, rng)
-    cells = np.concatenate([cells, jitter(cells, rng)])
-    labels = np.concatenate([labels, labels])
+    cells, labels = balance(
+        np.concatenate([x for x, _ in sets]), np.concatenate([y for _, y in sets]), 4000, rng
+    )
+    cells = np.concatenate([cells, jitter(cells, rng), jitter(cells, rng, shift=3.5)])
+    labels = np.concatenate([labels, labels, labels])
     x = features(cells)
     log.info("%d training cells in %.1fs", len(x), time.perf_counter() - t0)
     net = MLPClassifier(
-        (hidden,), alpha=1e-4, batch_size=256, max_iter=iterations, random_state=seed
+        (hidden,),
+        alpha=1e-4,
+        batch_size=256,
+        max_iter=iterations,
+        random_state=seed,
+        warm_start=True,
     )
     with warnings.catch_warnings():
         # A fixed epoch budget is the point: the held-out accuracy below is the judge.
         warnings.simplefilter("ignore", ConvergenceWarning)
         net.fit(x, labels)
+        save(out, [(w.T, b) for w, b in zip(net.coefs_, net.intercepts_, strict=True)])
+        grids = real_grids() if real else []
+        if grids:
+            real_x, real_y = agreeing_real_cells(Classifier(out), grids)
+            if len(real_y):
+                # Few cells: repeat them with jitter so they weigh like a class's worth.
+                copies = [real_x] + [jitter(real_x, rng, shift=2.5) for _ in range(5)]
+                x = np.concatenate([x, features(np.concatenate(copies))])
+                labels = np.concatenate([labels] + [real_y] * len(copies))
+                net.max_iter = max(1, iterations // 2)
+                net.fit(x, labels)
     save(out, [(w.T, b) for w, b in zip(net.coefs_, net.intercepts_, strict=True)])
     model = Classifier(out)
     scores = {}
     for name, samples in (
         ("ordinary", synthetic.iter_dataset(max(20, count // 5), seed + 2)),
         ("small print", synthetic.iter_small_print(max(20, hard // 5), seed + 3)),
+        ("printed", synthetic.iter_printed(max(20, printed // 5), seed + 5)),
     ):
         test_cells, test_labels = collect(samples)
         pred = model.probabilities(test_cells).argmax(axis=1)
@@ -120,15 +212,28 @@ def train(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=800)
-    parser.add_argument("--hard-images", type=int, default=600)
+    parser.add_argument("--images", type=int, default=500)
+    parser.add_argument("--hard-images", type=int, default=400)
+    parser.add_argument("--printed-images", type=int, default=900)
+    parser.add_argument(
+        "--no-real", action="store_true", help="renderings only, no permitted real images"
+    )
     parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    train(args.images, args.hard_images, args.seed, args.out, args.hidden, args.iterations)
+    train(
+        args.images,
+        args.hard_images,
+        args.printed_images,
+        args.seed,
+        args.out,
+        args.hidden,
+        args.iterations,
+        real=not args.no_real,
+    )
 
 
 if __name__ == "__main__":
