@@ -233,7 +233,7 @@ def _styled_page(
     page_w = int(mrz_w + 2 * margin)
     page_h = int(page_w * (0.70 if len(lines) == 2 else 0.63))
     yy, xx = np.mgrid[0:page_h, 0:page_w].astype(np.float32)
-    page = np.empty((page_h, page_w, 3), np.float32)
+    page: np.ndarray = np.empty((page_h, page_w, 3), np.float32)
     page[:] = np.array(style.paper, np.float32)
     for _ in range(rng.randint(1, 3)):
         # Soft colour washes across the page (tinted security backgrounds).
@@ -370,13 +370,14 @@ def render(
         img = np.asarray(cv2.GaussianBlur(img, (0, 0), d.blur), np.float32)
     if style is not None and style.motion:
         length = max(2, round(style.motion))
-        kernel = np.zeros((length, length), np.float32)
+        kernel: np.ndarray = np.zeros((length, length), np.float32)
         kernel[length // 2, :] = 1.0 / length
         turn = cv2.getRotationMatrix2D((length / 2, length / 2), rng.uniform(0, 180), 1.0)
         kernel = cv2.warpAffine(kernel, turn, (length, length))
         img = np.asarray(cv2.filter2D(img, -1, kernel / max(1e-6, kernel.sum())), np.float32)
     if d.noise:
         img = img + nrng.normal(0, d.noise, img.shape).astype(np.float32)
+    bgr: np.ndarray
     if colour:
         bgr = np.clip(img, 0, 255).astype(np.uint8)
     else:
@@ -387,7 +388,7 @@ def render(
         ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, d.jpeg])
         if not ok:
             raise MRZError("JPEG encoding of a synthetic image failed")
-        bgr = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        bgr = np.asarray(cv2.imdecode(buf, cv2.IMREAD_COLOR))
     fmt = "TD1" if len(lines) == 3 else {36: "TD2", 44: "TD3"}[len(lines[0])]
     return Sample(bgr, list(lines), mrz_quad.astype(np.float32), d, fmt, {"style": style})
 
@@ -419,13 +420,13 @@ def iter_small_print(count: int, seed: int) -> Iterator[Sample]:
 def iter_printed(count: int, seed: int) -> Iterator[Sample]:
     """Documents as real printers and cameras make them: each with a random `Style`
     (colour guilloche, bleeding or thin ink, wider or wandering pitch, motion blur) on top
-    of the usual damage, print 12-40 px high. Training draws on it; the benchmark reports it.
+    of the usual damage, print 9-40 px high. Training draws on it; the benchmark reports it.
     """
     rng = random.Random(seed)
     for _ in range(count):
         on = tuple(k for k in KINDS if rng.random() < 0.5)
         lines = random_mrz(rng)
-        d = replace(Degradation.random(rng, on), char_height=rng.uniform(12, 40))
+        d = replace(Degradation.random(rng, on), char_height=rng.uniform(9, 40))
         yield render(lines, d, rng, Style.random(rng))
 
 

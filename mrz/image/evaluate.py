@@ -56,6 +56,7 @@ class Entry:
     capture: str
     source: str  # the file-name prefix: which repository the image came from
     checks_hold: bool  # every printed check digit holds (so a right read is valid)
+    licence: str = ""  # of the repository the image came from
     erratum: str = ""
 
 
@@ -76,6 +77,7 @@ def load_truth(root: Path = REAL_DIR, errata: bool = True) -> list[Entry]:
                 capture=item["capture"],
                 source=name.split("_", 1)[0],
                 checks_hold=holds and item["format"] != "FRA-CNI",
+                licence=item.get("licence", ""),
                 erratum=why,
             )
         )

@@ -23,11 +23,11 @@ import numpy as np
 
 from mrz import synthetic
 from mrz.image.classifier import ALPHABET, MODEL_PATH, Classifier, features
+from mrz.image.evaluate import REAL_DIR, load_truth
 from mrz.image.locate import ink, locate, rotate_grid, to_gray
 
 # Real images whose licence allows training on them (see ../shared/data/mrz-real/README.md):
 # the Apache-2.0 and MIT groups. Every other group there is for evaluation only.
-REAL_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mrz-real"
 TRAINABLE = {"docsaid_": "Apache-2.0", "vk1996_": "Apache-2.0", "imagejs_": "MIT"}
 
 log = logging.getLogger(__name__)
@@ -82,26 +82,23 @@ def jitter(cells: np.ndarray, rng: random.Random, shift: float = 1.5) -> np.ndar
 def real_grids(root: Path = REAL_DIR) -> list[tuple[np.ndarray, list[str]]]:
     """Cells and truth of the trainable real images whose located grid has the truth's
     shape, read upright and the other way up (the caller keeps the way that agrees)."""
-    import json
-
     from mrz.image.reader import load
 
-    truth_path = root / "truth.json"
-    if not truth_path.exists():
+    if not (root / "truth.json").exists():
         log.info("no real images at %s: training on renderings only", root)
         return []
     out = []
-    for name, entry in sorted(json.loads(truth_path.read_text()).items()):
-        prefix = next((p for p in TRAINABLE if name.startswith(p)), None)
-        if prefix is None or entry.get("licence") != TRAINABLE[prefix] or not entry["lines"]:
+    for entry in load_truth(root):
+        prefix = next((p for p in TRAINABLE if entry.name.startswith(p)), None)
+        if prefix is None or entry.licence != TRAINABLE[prefix] or not entry.lines:
             continue
-        image = load(root / "images" / name)
-        shape = (len(entry["lines"]), len(entry["lines"][0]))
+        image = load(entry.path)
+        shape = (len(entry.lines), len(entry.lines[0]))
         for view in (to_gray, ink):
             for grid in locate(view(image), max_candidates=2):
                 if (grid.lines, grid.columns) == shape:
                     for oriented in (grid, rotate_grid(grid)):
-                        out.append((oriented.cells, entry["lines"]))
+                        out.append((oriented.cells, entry.lines))
     return out
 
 
@@ -165,10 +162,10 @@ def train(
     ]
     rng = random.Random(seed)
     cells, labels = balance(
-        np.concatenate([x for x, _ in sets]), np.concatenate([y for _, y in sets]), 4000, rng
+        np.concatenate([x for x, _ in sets]), np.concatenate([y for _, y in sets]), 3000, rng
     )
-    cells = np.concatenate([cells, jitter(cells, rng), jitter(cells, rng, shift=3.5)])
-    labels = np.concatenate([labels, labels, labels])
+    cells = np.concatenate([cells, jitter(cells, rng, shift=3.5)])
+    labels = np.concatenate([labels, labels])
     x = features(cells)
     log.info("%d training cells in %.1fs", len(x), time.perf_counter() - t0)
     net = MLPClassifier(
@@ -212,15 +209,15 @@ def train(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=500)
-    parser.add_argument("--hard-images", type=int, default=400)
-    parser.add_argument("--printed-images", type=int, default=900)
+    parser.add_argument("--images", type=int, default=400)
+    parser.add_argument("--hard-images", type=int, default=300)
+    parser.add_argument("--printed-images", type=int, default=700)
     parser.add_argument(
         "--no-real", action="store_true", help="renderings only, no permitted real images"
     )
     parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument("--hidden", type=int, default=256)
-    parser.add_argument("--iterations", type=int, default=30)
+    parser.add_argument("--iterations", type=int, default=24)
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
