@@ -157,8 +157,23 @@ def _as_read(result: MRZResult, lines: list[str]) -> MRZResult:
 
     A correction is proven only when it makes every check digit hold. When the result is
     not valid anyway, the document may carry a wrong check digit as printed (specimens do),
-    and changes made to satisfy some of its checks would show text that is not on it.
+    and changes made to satisfy some of its checks would show text that is not on it. Only
+    the O/0 twins are settled by the field's class (a `0` in a name is an `O`), as the gate
+    does.
     """
+    allowed = _allowed(result.format)
+    twins = {"0": "O", "O": "0"}
+    lines = [
+        "".join(
+            twins[c]
+            if c in twins
+            and not allowed.get((j, i), _ANY)[_INDEX[c]]
+            and allowed.get((j, i), _ANY)[_INDEX[twins[c]]]
+            else c
+            for i, c in enumerate(line)
+        )
+        for j, line in enumerate(lines)
+    ]
     try:
         plain = parse(lines, strict=True)
     except MRZError:
