@@ -40,6 +40,19 @@ MIN_PROTECTED = 0.9
 _VIEWS = (to_gray, ink, equalize)
 
 
+def _colourful(image: np.ndarray) -> bool:
+    """Whether some of the image is coloured (a stamp, a mark, tinted print): the spread
+    between its channels, at the 99th percentile over a small copy, passes 40 grey levels."""
+    import cv2
+
+    if image.ndim != 3 or image.shape[2] < 3:
+        return False
+    scale = min(1.0, 256 / max(image.shape[:2]))
+    small = cv2.resize(image[..., :3], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    spread = small.max(axis=2).astype(np.int16) - small.min(axis=2)
+    return float(np.percentile(spread, 99)) > 40
+
+
 @dataclass
 class ImageRead:
     """What the reader saw in one image: the parsed MRZ (or none) and how it was read."""
@@ -105,6 +118,8 @@ def read_image(
     # images only: black ink alone (coloured print, stamps and marks drawn over the MRZ
     # fade), then a locally equalised copy (print under strong glare).
     for view in _VIEWS:
+        if view is ink and not _colourful(image):
+            continue  # the brightest channel of a grey picture is the picture
         if best is not None and best[0][0]:
             break
         attempt = view(image)
