@@ -103,10 +103,14 @@ class RealTally:
 
     def row(self, name: str) -> str:
         t = np.array(self.small_times or [0.0])
+        times = (
+            f" {statistics.median(t):>9.1f} {np.percentile(t, 95):>8.1f}"
+            if self.small_times
+            else f" {'(> 3 MP)':>18}"
+        )
         return (
             f"{name:<26} {self.lines_exact:>3}/{self.count:<3} {self.right:>5}/{self.count:<3}"
-            f" {self.wrong_valid:>6} {self.negatives_ok:>3}/{self.negatives:<2}"
-            f" {statistics.median(t):>9.1f} {np.percentile(t, 95):>8.1f}"
+            f" {self.wrong_valid:>6} {self.negatives_ok:>3}/{self.negatives:<2}" + times
         )
 
 

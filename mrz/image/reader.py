@@ -174,11 +174,13 @@ def _as_read(result: MRZResult, lines: list[str]) -> MRZResult:
     not valid anyway, the document may carry a wrong check digit as printed (specimens do),
     and changes made to satisfy some of its checks would show text that is not on it. Only
     the O/0 twins are settled by the field's class (a `0` in a name is an `O`), as the gate
-    does.
+    does, and only when most check digits hold: they confirm the layout whose fields say
+    which twin belongs where (a French ID card read as a TD2 has names where a TD2 has
+    dates).
     """
     allowed = _allowed(result.format)
     twins = {"0": "O", "O": "0"}
-    lines = [
+    settled = [
         "".join(
             twins[c]
             if c in twins
@@ -190,7 +192,9 @@ def _as_read(result: MRZResult, lines: list[str]) -> MRZResult:
         for j, line in enumerate(lines)
     ]
     try:
-        plain = parse(lines, strict=True)
+        plain = parse(settled, strict=True)
+        if sum(plain.checks.values()) * 2 <= len(plain.checks):
+            plain = parse(lines, strict=True)
     except MRZError:
         return result
     if plain.format != result.format:
