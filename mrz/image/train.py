@@ -5,7 +5,9 @@ images, so the network learns the crops, residual misalignment and damage it wil
 Besides the ordinary mix of damage, a second set is all small print (cap height 14-20 px),
 mostly blurred: there M, R, H and W blur into each other, and the ordinary mix has few such
 cells. The network is fitted with scikit-learn (the `train` extra) and stored as plain
-arrays; reading runs it through `cv2.dnn` and does not need scikit-learn.
+arrays; reading runs it through `cv2.dnn` and does not need scikit-learn. Options add
+renderings in random print styles, stronger jitter and the permitted real images (see
+docs/mrz-images.md, which also says why the committed model does not use them yet).
 """
 
 from __future__ import annotations
@@ -152,9 +154,10 @@ def train(
 ) -> dict[str, float]:
     """Train, save to `out`, return per-cell accuracy on held-out seeded sets.
 
-    Two stages with one network: first on renderings alone, then, with the permitted real
-    images' cells that this first network reads mostly right (a check of their alignment),
-    on both. Everything is seeded, so the same command gives the same weights.
+    With `real`, two stages with one network: first on renderings alone, then, with the
+    permitted real images' cells that this first network reads mostly right (a check of
+    their alignment), on both. Everything is seeded, so the same command gives the same
+    weights.
     """
     from sklearn.exceptions import ConvergenceWarning  # the `train` extra
     from sklearn.neural_network import MLPClassifier
