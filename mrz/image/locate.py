@@ -10,7 +10,7 @@ rotation, perspective and scale at once. Cells are cut from the full-resolution 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -26,6 +26,9 @@ LOCATE_SIZE = 1024  # the longer side of the image the locator works on
 _WIDTHS = {3: (30,), 2: (36, 44)}
 # The first character's centre lies this many pitches inside a located line's left end.
 _LEFT_INSET = 0.45
+# No character is larger than this share of the image's longer side (an MRZ line of 30
+# characters filling the image has characters of about 1/25 of it).
+_MAX_GLYPH = 0.08
 
 
 @dataclass
@@ -51,7 +54,7 @@ class _Line:
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
-    """Greyscale uint8 from grey, BGR or BGRA input."""
+    """Greyscale uint8 from grey, BGR or BGRA input (luminance)."""
     if image.ndim == 2:
         gray = image
     elif image.ndim == 3 and image.shape[2] == 3:
@@ -65,21 +68,40 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return gray
 
 
-def _line_blobs(small: np.ndarray) -> list[_Line]:
-    """Long text lines in the downscaled image, as rotated rectangles."""
+def _print_mask(small: np.ndarray) -> np.ndarray:
+    """Dark print on its lighter surroundings, binarised (the locator's input)."""
     # A light blur first: sensor noise on small print otherwise passes the threshold as
     # speckle that glues everything into one blob.
     smooth = cv2.GaussianBlur(small, (0, 0), 1.0)
     dark = cv2.morphologyEx(
         smooth, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15))
     )
-    _, mask = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    _, binary = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    # Drop what is far larger than any character (a card's printed frame, rules, the
+    # portrait's edges): the closing would otherwise join the MRZ lines to them.
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    big = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    drop = big > _MAX_GLYPH * max(binary.shape)
+    drop[0] = False
+    if drop.any():
+        binary[drop[labels]] = 0
+    return np.asarray(binary)
+
+
+def _line_blobs(binary: np.ndarray, kernel: tuple[int, int] = (21, 1)) -> list[_Line]:
+    """Long text lines in the print mask, as rotated rectangles.
+
+    `kernel` is the closing that joins characters into lines: (21, 1) for lines across the
+    image, (1, 21) for lines up it (a page turned by 90 degrees).
+    """
+    size = max(binary.shape)
     mask = cv2.morphologyEx(
-        mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (21, 1))
+        binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, kernel)
     )
     mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    size = max(small.shape)
+    # Every contour, not only the outer ones: a frame printed round the page would
+    # otherwise hide everything inside it.
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     pieces = []
     for contour in contours:
         line = _as_line(cv2.minAreaRect(contour))
@@ -175,7 +197,9 @@ def _components(binary: np.ndarray, dark: np.ndarray, char_h: float) -> np.ndarr
     rows = []
     for i in range(1, count):
         x, y, w, h, area = stats[i]
-        if 0.25 * char_h <= h <= 1.6 * char_h and w <= 1.5 * char_h and area >= 4:
+        # Wide blobs stay: characters that touch (bold print, bleeding ink) make one blob,
+        # which `_split_wide` cuts apart once the pitch is known.
+        if 0.25 * char_h <= h <= 1.6 * char_h and w <= 8 * char_h and area >= 4:
             contrast = float(dark[y : y + h, x : x + w].max())
             rows.append((x + w / 2, y + h / 2, w, h, contrast))
     return np.array(rows, np.float64).reshape(-1, 5)
@@ -211,6 +235,29 @@ def _assign_rows(
         rows.append(row[np.argsort(row[:, 0])])
     rows.sort(key=lambda r: float(np.median(r[:, 1])))
     return rows
+
+
+def _split_wide(row: np.ndarray, pitch: float) -> np.ndarray:
+    """The row with each blob wider than a character cut into as many as it spans.
+
+    Touching characters (bold or bleeding print, `000000` in a document number) make one
+    blob; its width in pitches tells how many characters it holds, spread evenly.
+    """
+    wide = row[:, 2] > 1.6 * pitch
+    if not wide.any():
+        return row
+    out = [row[~wide]]
+    for x, y, w, h, contrast in row[wide]:
+        k = max(1, round(w / pitch))
+        left = x - w / 2
+        xs = left + (np.arange(k) + 0.5) * w / k
+        out.append(
+            np.column_stack(
+                [xs, np.full(k, y), np.full(k, w / k), np.full(k, h), np.full(k, contrast)]
+            )
+        )
+    merged = np.concatenate(out)
+    return merged[np.argsort(merged[:, 0])]
 
 
 def _trim(row: np.ndarray, pitch_guess: float) -> np.ndarray:
@@ -287,7 +334,14 @@ def _fit_grid(
         offset = min(max(offset, 0), max(0, columns - span))
         cap = float(np.percentile(row[:, 3], 80))
         tall = row[:, 3] >= 0.8 * cap
-        for (x, yc), col in zip(row[tall, :2], cols[tall], strict=True):
+        ys = row[:, 1].copy()
+        if tall.sum() >= 2 and (~tall).any():
+            # Fillers sit lower than letters: place them on the line through the letters'
+            # centres. They still count for where their columns are, which matters where a
+            # line ends in a long run of them on a bent page.
+            slope, icpt = np.polyfit(row[tall, 0], row[tall, 1], 1)
+            ys[~tall] = slope * row[~tall, 0] + icpt
+        for x, yc, col in zip(row[:, 0], ys, cols, strict=True):
             if 0 <= col + offset < columns:
                 src.append((x, yc))
                 dst.append((PITCH / 2 + (col + offset) * PITCH, CELL_H / 2 + j * spacing))
@@ -299,6 +353,19 @@ def _fit_grid(
     return homography
 
 
+def ink(image: np.ndarray) -> np.ndarray:
+    """The brightest channel of a colour image (grey input as it is).
+
+    MRZ ink is black (it must absorb infrared), so it stays dark in every channel, while
+    coloured security print, stamps and marks drawn over the page turn light in at least
+    one channel and fade from view.
+    """
+    if image.ndim == 3 and image.shape[2] in (3, 4):
+        b, g, r = cv2.split(image)[:3]
+        return np.asarray(cv2.max(cv2.max(b, g), r))
+    return to_gray(image)
+
+
 def equalize(image: np.ndarray) -> np.ndarray:
     """Local contrast equalisation (CLAHE): gives back the print under a glare spot."""
     clahe = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
@@ -307,17 +374,35 @@ def equalize(image: np.ndarray) -> np.ndarray:
 
 def locate(image: np.ndarray, max_candidates: int = 4) -> list[Grid]:
     """MRZ candidates in `image` (grey or BGR), best first; empty when none is found."""
+    return list(iter_locate(image, max_candidates))
+
+
+def iter_locate(image: np.ndarray, max_candidates: int = 4) -> Iterator[Grid]:
+    """`locate`, one candidate at a time: a reader that is satisfied stops the work early.
+
+    Lines across the image come first; lines up the image (a page turned by 90 degrees)
+    are looked for only after those candidates.
+    """
     gray = to_gray(image)
+    # Small scans (a card scanned at 300 px across) carry print only ~8 px high: enlarge
+    # them first, so blobs of neighbouring characters stay apart and the filters fit.
+    up = LOCATE_SIZE / max(gray.shape)
+    if up > 1.2:
+        gray = cv2.resize(gray, None, fx=up, fy=up, interpolation=cv2.INTER_CUBIC)
+    else:
+        up = 1.0
     scale = min(1.0, LOCATE_SIZE / max(gray.shape))
     small = (
         cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         if scale < 1
         else gray
     )
-    grids = []
-    for group in _groups(_line_blobs(small))[:max_candidates]:
-        grids.extend(_rectify(gray, group, scale))
-    return grids
+    binary = _print_mask(small)
+    for kernel in ((21, 1), (1, 21)):
+        for group in _groups(_line_blobs(binary, kernel))[:max_candidates]:
+            for grid in _rectify(gray, group, scale):
+                grid.quad = grid.quad / np.float32(up)
+                yield grid
 
 
 def _rectify(gray: np.ndarray, group: list[_Line], scale: float) -> list[Grid]:
@@ -350,7 +435,12 @@ def _rectify(gray: np.ndarray, group: list[_Line], scale: float) -> list[Grid]:
     if rows is None:
         log.debug("only %d character blobs in a %d-line candidate", len(comps), count)
         return []
-    rows = [_trim(row, char_h) for row in rows]
+    narrow = [r[r[:, 2] <= 1.5 * char_h] for r in rows]
+    steps = np.concatenate([np.diff(r[:, 0]) for r in narrow if len(r) > 1] or [np.zeros(0)])
+    steps = steps[steps > 0.3 * char_h]
+    if len(steps) == 0:
+        return []
+    rows = [_trim(_split_wide(row, float(np.median(steps))), char_h) for row in rows]
     if min(len(r) for r in rows) < 8:
         log.debug("a line of the candidate has fewer than 8 characters")
         return []
@@ -364,7 +454,8 @@ def _rectify(gray: np.ndarray, group: list[_Line], scale: float) -> list[Grid]:
         (float(np.median(b[:, 1])), float(b[:, 0].min()), float(b[:, 0].max()))
         for b in (cv2.transform((line.box / scale)[None], matrix)[0] for line in group)
     )
-    est = float(np.median([int(cols[-1]) + 1 for _, cols in indexed]))
+    # The longest line: glare, stamps and marks only ever shorten a line's run of blobs.
+    est = float(max(int(cols[-1]) + 1 for _, cols in indexed))
     columns = min(_WIDTHS.get(count, ()), key=lambda n: abs(n - est), default=0)
     lefts = None
     if not columns or abs(columns - est) > 0.12 * columns:
@@ -400,8 +491,14 @@ def _cut(gray: np.ndarray, total: np.ndarray, count: int, columns: int, spacing:
     """Warp the image onto the cell grid through `total` and cut it into cells."""
     out_w = columns * PITCH
     out_h = round(CELL_H + (count - 1) * spacing)
+    # One pitch of margin each side, so a line whose characters drift can be re-centred.
+    shift = np.array([[1, 0, PITCH], [0, 1, 0], [0, 0, 1]], np.float64)
     canon = cv2.warpPerspective(
-        gray, total, (out_w, out_h), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE
+        gray,
+        shift @ total,
+        (out_w + 2 * PITCH, out_h),
+        flags=cv2.INTER_AREA,
+        borderMode=cv2.BORDER_REPLICATE,
     )
     cells = []
     for j in range(count):
@@ -409,12 +506,59 @@ def _cut(gray: np.ndarray, total: np.ndarray, count: int, columns: int, spacing:
         band = canon[top : top + CELL_H]
         if band.shape[0] != CELL_H:
             band = cv2.copyMakeBorder(band, 0, CELL_H - band.shape[0], 0, 0, cv2.BORDER_REPLICATE)
+        band = _recentre(band, columns)
         for i in range(columns):
             cells.append(band[:, i * PITCH : (i + 1) * PITCH])
     inverse = np.linalg.inv(total)
     corners = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], np.float32)
     quad = cv2.perspectiveTransform(corners[None], inverse)[0]
     return Grid(np.stack(cells), count, columns, quad.astype(np.float32))
+
+
+def _recentre(band: np.ndarray, columns: int) -> np.ndarray:
+    """One line of the grid (with a pitch of margin each side), its characters moved onto
+    their columns' centres; the margins are cut off.
+
+    Why: one homography describes a flat page. On a bent page, or from a printer whose
+    pitch wanders, the characters of a line drift off their cells by up to half a pitch
+    towards one end; a smooth curve (degree 2) through each character's offset from its
+    column's centre takes that out.
+    """
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (PITCH + 1, CELL_H + 1))
+    dark = cv2.morphologyEx(band, cv2.MORPH_BLACKHAT, kernel)
+    _, binary = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    _, _, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    keep = (
+        (stats[:, cv2.CC_STAT_HEIGHT] >= CELL_H * 0.25)
+        & (stats[:, cv2.CC_STAT_WIDTH] <= PITCH * 1.2)
+        & (stats[:, cv2.CC_STAT_AREA] >= 6)
+    )
+    keep[0] = False
+    xs = centroids[keep, 0] - PITCH  # in grid coordinates
+    cols = np.floor(xs / PITCH)
+    inside = (cols >= 0) & (cols < columns)
+    xs, cols = xs[inside], cols[inside]
+    if len(xs) < columns // 3:
+        return band[:, PITCH : PITCH + columns * PITCH]
+    offsets = xs - (cols + 0.5) * PITCH
+    use = np.ones(len(xs), bool)
+    fit = np.zeros(3)
+    for _ in range(3):
+        fit = np.polyfit(cols[use], offsets[use], 2)
+        residual = np.abs(np.polyval(fit, cols) - offsets)
+        use = residual < max(1.5, 2.5 * float(np.median(residual)))
+        if use.sum() < columns // 3:
+            return band[:, PITCH : PITCH + columns * PITCH]
+    grid_x = np.arange(columns * PITCH, dtype=np.float32)
+    drift = np.clip(np.polyval(fit, grid_x / PITCH - 0.5), -0.6 * PITCH, 0.6 * PITCH)
+    if np.abs(drift).max() < 0.2 * PITCH:
+        # Within the classifier's tolerance: resampling would only blur.
+        return band[:, PITCH : PITCH + columns * PITCH]
+    map_x = np.tile((grid_x + PITCH + drift).astype(np.float32), (band.shape[0], 1))
+    map_y = np.repeat(np.arange(band.shape[0], dtype=np.float32)[:, None], len(grid_x), 1)
+    return np.asarray(
+        cv2.remap(band, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    )
 
 
 def rotate_grid(grid: Grid) -> Grid:

@@ -16,7 +16,7 @@ from mrz.correct import allowed_chars
 from mrz.errors import MRZError
 from mrz.formats import LAYOUTS, Kind
 from mrz.image.classifier import ALPHABET, Classifier, Prediction, default_classifier
-from mrz.image.locate import Grid, equalize, locate, rotate_grid
+from mrz.image.locate import Grid, equalize, ink, iter_locate, rotate_grid, to_gray
 from mrz.parser import _DOCUMENT_TYPES as DOCUMENT_TYPES
 from mrz.parser import MRZResult, parse
 from mrz.parser import Warning as ParseWarning
@@ -29,6 +29,28 @@ log = logging.getLogger(__name__)
 # held-out small, blurred print (not the benchmark's seed) misread name and filler cells
 # still reached 0.6-0.86, so the gate sits above them (see docs/mrz-images.md).
 MIN_CONFIDENCE = 0.9
+# Under a check digit the same: the check catches one misread, but not two or three whose
+# errors cancel out (a rotated TD1 once read V->Y, O->0 and 8->B in its document number with
+# both checks holding). A cell the classifier was torn about, or one the check-digit search
+# changed against the classifier's reading, is a doubt wherever it is.
+MIN_PROTECTED = 0.9
+
+
+# The ways of looking at an image, tried in turn until one gives a valid read.
+_VIEWS = (to_gray, ink, equalize)
+
+
+def _colourful(image: np.ndarray) -> bool:
+    """Whether some of the image is coloured (a stamp, a mark, tinted print): the spread
+    between its channels, at the 99th percentile over a small copy, passes 40 grey levels."""
+    import cv2
+
+    if image.ndim != 3 or image.shape[2] < 3:
+        return False
+    scale = min(1.0, 256 / max(image.shape[:2]))
+    small = cv2.resize(image[..., :3], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    spread = small.max(axis=2).astype(np.int16) - small.min(axis=2)
+    return float(np.percentile(spread, 99)) > 40
 
 
 @dataclass
@@ -90,21 +112,20 @@ def read_image(
     if isinstance(image, str | Path):
         image = load(image)
     model = classifier or default_classifier()
-    t_locate = t_read = 0.0
+    t_read = 0.0
     best: tuple[tuple[int, float], Grid, Prediction, MRZResult | None] | None = None
-    # Second pass on a locally equalised copy only when the plain one found nothing valid:
-    # it recovers print under strong glare at the cost of time on hard images only.
-    for attempt in (image, None):
-        if attempt is None:
-            if best is not None and best[0][0]:
-                break
-            attempt = equalize(image)
-        t0 = time.perf_counter()
-        grids = locate(attempt)
-        t1 = time.perf_counter()
-        t_locate += t1 - t0
-        for grid in grids:
+    # Later passes only when the ones before found nothing valid, so they cost time on hard
+    # images only: black ink alone (coloured print, stamps and marks drawn over the MRZ
+    # fade), then a locally equalised copy (print under strong glare).
+    for view in _VIEWS:
+        if view is ink and not _colourful(image):
+            continue  # the brightest channel of a grey picture is the picture
+        if best is not None and best[0][0]:
+            break
+        attempt = view(image)
+        for grid in iter_locate(attempt):
             for oriented in (grid, rotate_grid(grid)):
+                t1 = time.perf_counter()
                 pred = model.predict(oriented.cells)
                 lines = _text(pred, oriented)
                 try:
@@ -114,6 +135,7 @@ def read_image(
                 if result is not None and result.valid and oriented.doubt:
                     result.valid = False
                     result.warnings.append(ParseWarning("ocr", oriented.doubt))
+                t_read += time.perf_counter() - t1
                 score = _score(result, pred)
                 if best is None or score > best[0]:
                     best = (score, oriented, pred, result)
@@ -121,9 +143,8 @@ def read_image(
                     break  # valid this way up: the other way cannot be
             if best is not None and best[0][0]:
                 break
-        t_read += time.perf_counter() - t1
     elapsed = (time.perf_counter() - start) * 1000
-    timings = {"locate_ms": t_locate * 1000, "read_ms": t_read * 1000}
+    timings = {"locate_ms": elapsed - t_read * 1000, "read_ms": t_read * 1000}
     if best is None:
         return ImageRead(False, elapsed_ms=elapsed, timings=timings)
     _, grid, pred, result = best
@@ -133,6 +154,8 @@ def read_image(
     n = grid.columns
     if result is not None and result.valid:
         _gate(result, pred, grid.lines, n)
+    if result is not None and not result.valid:
+        result = _as_read(result, _text(pred, grid))
     return ImageRead(
         found=result is not None,
         result=result,
@@ -142,6 +165,43 @@ def read_image(
         elapsed_ms=elapsed,
         timings=timings,
     )
+
+
+def _as_read(result: MRZResult, lines: list[str]) -> MRZResult:
+    """An invalid result with the characters as they were read, not as corrected.
+
+    A correction is proven only when it makes every check digit hold. When the result is
+    not valid anyway, the document may carry a wrong check digit as printed (specimens do),
+    and changes made to satisfy some of its checks would show text that is not on it. Only
+    the O/0 twins are settled by the field's class (a `0` in a name is an `O`), as the gate
+    does, and only when most check digits hold: they confirm the layout whose fields say
+    which twin belongs where (a French ID card read as a TD2 has names where a TD2 has
+    dates).
+    """
+    allowed = _allowed(result.format)
+    twins = {"0": "O", "O": "0"}
+    settled = [
+        "".join(
+            twins[c]
+            if c in twins
+            and not allowed.get((j, i), _ANY)[_INDEX[c]]
+            and allowed.get((j, i), _ANY)[_INDEX[twins[c]]]
+            else c
+            for i, c in enumerate(line)
+        )
+        for j, line in enumerate(lines)
+    ]
+    try:
+        plain = parse(settled, strict=True)
+        if sum(plain.checks.values()) * 2 <= len(plain.checks):
+            plain = parse(lines, strict=True)
+    except MRZError:
+        return result
+    if plain.format != result.format:
+        return result
+    plain.valid = False
+    plain.warnings.extend(w for w in result.warnings if w.field == "ocr")
+    return plain
 
 
 # An MRZ read, even a damaged one, is read with near certainty on average (0.987 or more on
@@ -218,9 +278,9 @@ def _doubtful(
 
     The classifier's probabilities are renormalised over the characters the field may hold
     (a name cannot hold `0`, so a cell read `0` 0.68 / `O` 0.31 in a name is an `O` at 0.97).
-    Where no check digit covers the position, that share must reach MIN_CONFIDENCE. Where
-    one does, it still cannot tell characters whose values differ by a multiple of 10
-    (G/Q, 0/A/K/U/<, ...): their share must stay below 1 - MIN_CONFIDENCE.
+    Where no check digit covers the position, that share must reach MIN_CONFIDENCE; where
+    one does, MIN_PROTECTED, and as the check cannot tell characters whose values differ by
+    a multiple of 10 (G/Q, 0/A/K/U/<, ...), their share must stay below 1 - MIN_CONFIDENCE.
     """
     if pred.probs is None:
         return []
@@ -230,19 +290,38 @@ def _doubtful(
     for j in range(lines):
         for i in range(columns):
             char = result.lines[j][i]
-            p = pred.probs[j * columns + i]
             mask = allowed.get((j, i), _ANY)
+            p = _fold_twins(pred.probs[j * columns + i], mask)
             total = float(p[mask].sum()) or 1.0
+            own = float(p[_INDEX[char]]) / total
             if (j, i) in protected:
+                # Several misreads in one field can still satisfy its check digit (one time
+                # in ten per check), so an unsure cell is a doubt there too; and a check
+                # digit never tells apart characters whose values differ by ten.
                 blind = _NEUTRAL[_INDEX[char]] & mask
-                if float(p[blind].sum()) / total > 1 - MIN_CONFIDENCE:
+                if own < MIN_PROTECTED or float(p[blind].sum()) / total > 1 - MIN_CONFIDENCE:
                     out.append((j, i))
-            elif float(p[_INDEX[char]]) / total < MIN_CONFIDENCE:
+            elif own < MIN_CONFIDENCE:
                 out.append((j, i))
     return out
 
 
 _INDEX = {c: k for k, c in enumerate(ALPHABET)}
+# OCR-B draws letter O and digit 0 alike but for their width, which small print loses.
+_TWINS = ((_INDEX["O"], _INDEX["0"]), (_INDEX["0"], _INDEX["O"]))
+
+
+def _fold_twins(p: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """`p` with the probability of a 0 in a field that holds no digits given to O (and of
+    an O in a digit field to 0): there the field's class tells the twins apart."""
+    out = p
+    for keep, drop in _TWINS:
+        if mask[keep] and not mask[drop]:
+            out = out.copy()
+            out[keep] += out[drop]
+    return out
+
+
 _ANY = np.ones(len(ALPHABET), bool)
 # Per character: the other characters a check digit cannot tell from it.
 _NEUTRAL = np.array([[a != b and neutral_pair(a, b) for b in ALPHABET] for a in ALPHABET])

@@ -248,9 +248,16 @@ def test_a_check_digit_cannot_vouch_for_a_neutral_pair() -> None:
     result = mrz.parse(VISA)
     _gate(result, pred, 2, 44)
     assert not result.valid
-    # Torn between Q and O (24): the check digit tells them apart, and it holds for Q.
+    # Torn between Q and O (24): the check digit tells them apart and holds for Q, but a
+    # torn cell is withheld all the same (two or three such cells can cancel out).
     pred.probs[k, ALPHABET.index("G")] = 0  # type: ignore[index]
     pred.probs[k, ALPHABET.index("O")] = 0.24  # type: ignore[index]
+    result = mrz.parse(VISA)
+    _gate(result, pred, 2, 44)
+    assert not result.valid
+    # A faint second thought (Q 0.95 / O 0.05) is no doubt: the check digit settles it.
+    pred.probs[k, ALPHABET.index("Q")] = 0.95  # type: ignore[index]
+    pred.probs[k, ALPHABET.index("O")] = 0.05  # type: ignore[index]
     result = mrz.parse(VISA)
     _gate(result, pred, 2, 44)
     assert result.valid
@@ -270,3 +277,29 @@ def test_a_page_of_ocr_b_print_is_no_mrz(seed: int) -> None:
     # failing); they must still come back as "no MRZ", not as a found but invalid MRZ.
     read = read_image(synthetic.blank(seed, 1200, 900))
     assert not read.found and read.result is None
+
+
+def test_three_cancelling_misreads_under_check_digits_are_not_valid() -> None:
+    # A rotated TD1 once read V->Y, O->0 and 8->B in its document number: the errors cancel
+    # in the document number's and in the composite check digit, so every check holds. The
+    # classifier was torn on those cells; that alone must withhold the read.
+    printed = [
+        "I<UTOV1O238C456<<<<<<<<<<<<<<<",
+        "7408122F3204153UTO<<<<<<<<<<<4",
+        "ERIKSSON<<ANNA<MARIA<<<<<<<<<<",
+    ]
+    misread = [printed[0][:5] + "Y1023BC45" + printed[0][14:], *printed[1:]]
+    result = mrz.parse(misread)
+    assert result.valid and result.lines == misread  # the check digits cannot see it
+    pred = _confident(misread)
+    for column, (read, truth) in ((5, ("Y", "V")), (7, ("0", "O")), (10, ("B", "8"))):
+        pred.probs[column] = 0  # type: ignore[index]
+        pred.probs[column, ALPHABET.index(read)] = 0.8  # type: ignore[index]
+        pred.probs[column, ALPHABET.index(truth)] = 0.2  # type: ignore[index]
+    _gate(result, pred, 3, 30)
+    assert not result.valid
+    assert "low confidence" in result.warnings[-1].message
+    # Read with certainty, the same text stays valid: the gate is about doubt, not letters.
+    sure = mrz.parse(misread)
+    _gate(sure, _confident(misread), 3, 30)
+    assert sure.valid
