@@ -51,7 +51,8 @@ INSTRUCTIONS: dict[str, str] = {
     "eyes_open": "open your eyes",
     "background_uniformity": "stand in front of a plain background",
 }
-# Position first (a far or cut-off face cannot be judged for the rest), then pose, light,
+# Position first (a far or cut-off face cannot be judged for the rest), then pose, light
+# (one dark side is "light evenly", not "more light"),
 # then "hold still" before "open your eyes": a moving face blurs the eyes shut.
 ORDER = (
     "face_count",
@@ -62,10 +63,10 @@ ORDER = (
     "roll",
     "yaw",
     "pitch",
+    "illumination_uniformity",
     "under_exposure",
     "over_exposure",
     "dynamic_range",
-    "illumination_uniformity",
     "sharpness",
     "eyes_open",
     "background_uniformity",
@@ -85,7 +86,7 @@ class FaceThresholds:
     max_roll_deg: float = 8.0
     max_yaw_deg: float = 12.0
     max_pitch_deg: float = 15.0
-    min_sharpness: float = 4.0  # 100 x var(Laplacian) / var(face), face scaled to 128 px
+    min_sharpness: float = 0.42  # 1 - blur effect (Crete-Roffet), face scaled to 128 px
     min_brightness: float = 70.0  # mean face luminance (0-255)
     max_saturated: float = 0.05  # fraction of face pixels at >= 250
     min_dynamic_range: float = 70.0  # 95th - 5th percentile of face luminance
@@ -275,10 +276,7 @@ class FaceAssessor:
         lap("pose")
 
         skin = _face_patch(gray, face)
-        # Laplacian energy relative to the face's own contrast, so that dim or flat light
-        # reads as an exposure problem and not as blur.
-        sharp = 100.0 * float(cv2.Laplacian(skin, cv2.CV_64F).var()) / max(float(skin.var()), 1.0)
-        measures["sharpness"] = _measure_min(sharp, t.min_sharpness)
+        measures["sharpness"] = _measure_min(1.0 - blur_effect(skin), t.min_sharpness)
         lap("sharpness")
 
         mean = float(skin.mean())
@@ -349,6 +347,27 @@ def centring_instruction(offset: float, mirrored: bool) -> str:
     """
     image_left = offset < 0
     return "centring_left" if image_left != mirrored else "centring_right"
+
+
+def blur_effect(gray: Image, reach: int = 11) -> float:
+    """Crete-Roffet no-reference blur (0 sharp .. 1 blurred), the worse of the two axes.
+
+    Blurring a sharp image removes much of its pixel-to-pixel variation, blurring an already
+    blurred one little; the ratio does not depend on the face's contrast or brightness, so
+    dim light is not read as blur, and motion along either axis is caught.
+    """
+    f = gray.astype(np.float64)
+    worst = 0.0
+    for axis, ksize in ((0, (1, reach)), (1, (reach, 1))):
+        b = cv2.blur(f, ksize)
+        d_f = np.abs(np.diff(f, axis=axis))[2:-1, 2:-1]
+        d_b = np.abs(np.diff(b, axis=axis))[2:-1, 2:-1]
+        s_f = float(d_f.sum())
+        if s_f <= 0:
+            return 1.0
+        s_v = float(np.maximum(d_f - d_b, 0).sum())
+        worst = max(worst, (s_f - s_v) / s_f)
+    return worst
 
 
 def _face_patch(gray: Image, face: Landmarks) -> Image:
