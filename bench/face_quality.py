@@ -24,14 +24,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "biometrics"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "biometrics"))
 
 import people as P
 
 from biometrics.face import READY, FaceAssessor, FaceThresholds
 from biometrics.verify import FaceMatcher
 
+ROOT = Path(__file__).resolve().parent.parent
 TARGET_FPS = 15.0
 TARGET_RIGHT = 0.95
 TARGET_MATCH_MS = 400.0
@@ -122,10 +122,8 @@ def speed(assessor: FaceAssessor, frames: list[np.ndarray]) -> int:
     print(
         f"full assessment with landmarks (ours):      {ours:6.1f} fps (target >= {TARGET_FPS:.0f})"
     )
-    print(
-        f"dlib HOG + 5 landmarks, bare calls (ref):   {bare:6.1f} fps (ratio ours/ref {ours / bare:.2f})"
-    )
-    print(f"OpenCV Haar face, full frame (old, ref):    {haar_fps:6.1f} fps")
+    print(f"dlib HOG + 5 landmarks, bare (ref): {bare:6.1f} fps (ratio ours/ref {ours / bare:.2f})")
+    print(f"OpenCV Haar face, full frame (old): {haar_fps:6.1f} fps")
     steps: dict[str, list[float]] = {}
     for r in results:
         for k, v in r.timings_ms.items():
