@@ -208,7 +208,7 @@ class FaceAssessor:
             return False
         patch = cv2.resize(patch, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         for cascade in self._eye_cascades:
-            found = cascade.detectMultiScale(patch, 1.1, 3, minSize=(18, 18), maxSize=(48, 48))
+            found = cascade.detectMultiScale(patch, 1.05, 3, minSize=(18, 18), maxSize=(60, 60))
             for ex, ey, ew, eh in found:
                 # The detection must sit on the eye the landmarks found, not an eyebrow.
                 mx, my = x0 + (ex + ew / 2) / scale, y0 + (ey + eh / 2) / scale
