@@ -203,10 +203,11 @@ class FaceAssessor:
         half_w, half_h = 1.0 * width, 0.8 * width
         x0, y0 = max(0, int(cx - half_w)), max(0, int(cy - half_h))
         x1, y1 = min(gray.shape[1], int(cx + half_w)), min(gray.shape[0], int(cy + half_h))
-        patch = gray[y0:y1, x0:x1]
-        if patch.size == 0:
+        if x1 <= x0 or y1 <= y0:
             return False
-        patch = cv2.resize(patch, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        patch = cv2.resize(
+            gray[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA
+        )
         for cascade in self._eye_cascades:
             found = cascade.detectMultiScale(patch, 1.05, 3, minSize=(18, 18), maxSize=(60, 60))
             for ex, ey, ew, eh in found:

@@ -128,10 +128,13 @@ class FaceMatcher:
         probe: Image | bytes,
     ) -> MatchResult:
         """Compare a probe with a reference (an image, or its descriptor computed once)."""
+        ref: npt.NDArray[np.float64] | None
         if isinstance(reference, np.ndarray) and reference.dtype == np.float64:
-            ref = reference
+            ref = np.asarray(reference, dtype=np.float64)
         else:
-            ref = self.descriptor(reference)  # type: ignore[arg-type]
+            ref = self.descriptor(
+                np.asarray(reference) if isinstance(reference, np.ndarray) else reference
+            )
         if ref is None:
             return MatchResult(None, None, self.threshold, "no face", "no face in the reference")
         vec = self.descriptor(probe)
