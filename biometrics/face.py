@@ -437,7 +437,8 @@ def thresholds_from_dict(values: dict[str, Any]) -> FaceThresholds:
     for key, value in values.items():
         kind = type(known[key])
         if kind is bool:
-            if not isinstance(value, bool):
+            # 0/1 too: callers that pass the section on as numbers (float(True) == 1.0).
+            if not isinstance(value, bool) and value not in (0, 1):
                 raise BiometricsError(f"{key} must be true or false, got {value!r}")
         elif isinstance(value, bool) or not isinstance(value, int | float):
             raise BiometricsError(f"{key} must be a number, got {value!r}")

@@ -166,6 +166,9 @@ def test_thresholds_are_configurable(good: tuple[np.ndarray, FaceAssessment]) ->
     _check(result, "inter_eye_distance", "move closer")
     with pytest.raises(BiometricsError, match="unknown face threshold"):
         thresholds_from_dict({"min_iris": 3})
+    assert thresholds_from_dict({"mirrored": True}).mirrored
+    with pytest.raises(BiometricsError, match="mirrored must be true or false"):
+        thresholds_from_dict({"mirrored": "yes"})
     assert FaceThresholds().min_inter_eye_px < 200
 
 
