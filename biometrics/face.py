@@ -1,7 +1,9 @@
 """Face quality of camera frames, modelled on ISO/IEC 29794-5 (as in BSI's OFIQ).
 
-Detection uses the Haar cascades that opencv-python-headless 4.x ships (face + open-eye),
-so nothing is downloaded at run time. Each measure has a raw value, a 0-100 score and a
+The face and its 5 landmarks (eye corners, base of the nose) come from dlib's HOG detector
+and 5-point model (`biometrics.landmarks`; the model ships in a PyPI package, nothing is
+downloaded). Eye positions, roll, yaw and pitch are taken from the landmarks, so glasses
+and head coverings do not move them. Each measure has a raw value, a 0-100 score and a
 pass/fail against `FaceThresholds`; `instruction` is the one thing the officer says next.
 """
 
@@ -18,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from biometrics import BiometricsError
+from biometrics.landmarks import FaceFinder, Landmarks
 from biometrics.thresholds import FaceThresholds, thresholds_from_dict  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
@@ -34,9 +37,9 @@ INSTRUCTIONS: dict[str, str] = {
     "head_size": "move closer",
     "head_size_big": "move back",
     "crop_margins": "centre your face in the frame",
-    "centring_left": "move to your right",
-    "centring_right": "move to your left",
-    "roll": "keep your head straight",
+    "centring_left": "move to your left",
+    "centring_right": "move to your right",
+    "roll": "hold your head straight",
     "yaw": "look straight at the camera",
     "pitch": "look straight at the camera",
     "pitch_down": "raise your chin",
@@ -45,10 +48,13 @@ INSTRUCTIONS: dict[str, str] = {
     "over_exposure": "less light",
     "dynamic_range": "more light",
     "illumination_uniformity": "light the face evenly",
-    "eyes_open": "open your eyes",
     "sharpness": "hold still",
+    "eyes_open": "open your eyes",
     "background_uniformity": "stand in front of a plain background",
 }
+# Position first (a far or cut-off face cannot be judged for the rest), then pose, light
+# (one dark side is "light evenly", not "more light"),
+# then "hold still" before "open your eyes": a moving face blurs the eyes shut.
 ORDER = (
     "face_count",
     "inter_eye_distance",
@@ -58,18 +64,15 @@ ORDER = (
     "roll",
     "yaw",
     "pitch",
+    "illumination_uniformity",
     "under_exposure",
     "over_exposure",
     "dynamic_range",
-    "illumination_uniformity",
-    "eyes_open",
     "sharpness",
+    "eyes_open",
     "background_uniformity",
 )
 READY = "stay like that"
-# Seen from the front, the eye line lies this far below the centre of the sphere that the
-# head's width at eye level describes (hair included); measured on the test portrait.
-FRONTAL_EYE_DROP_DEG = 8.7
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,9 @@ class FaceAssessment:
     faces: int
     face_box: Box | None = None
     eyes: tuple[Point, Point] | None = None
-    eyes_detected: bool = False
+    eyes_detected: bool = False  # both eyes seen open
     timings_ms: dict[str, float] = field(default_factory=dict)
+    landmarks: Landmarks | None = None  # the 5 points of the face judged
 
     @property
     def passed(self) -> bool:
@@ -149,46 +153,47 @@ def to_gray(frame: Image) -> Image:
 
 
 class FaceAssessor:
-    """Loads the cascades once; `assess(frame)` is safe to call from one worker thread."""
-
-    DETECT_WIDTH = 320
+    """Loads the face models once; `assess(frame)` is meant for one worker thread."""
 
     def __init__(self, thresholds: FaceThresholds | None = None) -> None:
         self.t = thresholds or FaceThresholds()
+        self.finder = FaceFinder()
         base = cv2.data.haarcascades  # type: ignore[attr-defined]
-        self._face = cv2.CascadeClassifier(base + "haarcascade_frontalface_default.xml")
-        self._eye = cv2.CascadeClassifier(base + "haarcascade_eye.xml")
-        if self._face.empty() or self._eye.empty():
-            raise BiometricsError(f"OpenCV's Haar cascades are missing under {base}")
+        # Open-eye cascades, run only on the eye patch the landmarks point at: the plain one
+        # and the one trained on eyes behind glasses (either finding the eye counts).
+        self._eye_cascades = [
+            cv2.CascadeClassifier(base + name)
+            for name in ("haarcascade_eye.xml", "haarcascade_eye_tree_eyeglasses.xml")
+        ]
+        if any(c.empty() for c in self._eye_cascades):
+            raise BiometricsError(f"OpenCV's eye cascades are missing under {base}")
 
     # -- detection ----------------------------------------------------------------------
     def detect_faces(self, gray: Image) -> list[Box]:
-        scale = self.DETECT_WIDTH / gray.shape[1]
-        small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        # Faces under ~1/6 of the frame height are too far to capture anyway.
-        found = self._face.detectMultiScale(small, 1.15, 4, minSize=(40, 40))
-        boxes: list[Box] = [
-            (round(a / scale), round(b / scale), round(c / scale), round(d / scale))
-            for a, b, c, d in found
-        ]
-        return sorted(boxes, key=lambda box: -box[2] * box[3])
+        """Face boxes, largest first."""
+        return [f.box for f in self.finder.find(gray)]
 
-    def detect_eyes(self, gray: Image, box: Box) -> tuple[tuple[Point, Point], bool]:
-        """Eye centres (image-left first); estimated from the face box when not found."""
-        x, y, w, h = box
-        roi = gray[y : y + int(h * 0.6), x : x + w]
-        scale = 160.0 / max(w, 1)
-        roi_s = cv2.resize(roi, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        found = self._eye.detectMultiScale(roi_s, 1.1, 4, minSize=(18, 18), maxSize=(48, 48))
-        left = [e for e in found if e[0] + e[2] / 2 < roi_s.shape[1] / 2]
-        right = [e for e in found if e[0] + e[2] / 2 >= roi_s.shape[1] / 2]
-        if left and right:
-            le = max(left, key=lambda e: e[2])
-            re = max(right, key=lambda e: e[2])
-            pts = [(x + (e[0] + e[2] / 2) / scale, y + (e[1] + e[3] / 2) / scale) for e in (le, re)]
-            return (pts[0], pts[1]), True
-        # Typical eye positions inside a Haar frontal face box.
-        return ((x + 0.3 * w, y + 0.38 * h), (x + 0.7 * w, y + 0.38 * h)), False
+    def eye_open(self, gray: Image, outer: Point, inner: Point) -> bool:
+        """Whether an open eye is seen between two eye corners (landmarks)."""
+        width = max(math.dist(outer, inner), 1.0)
+        cx, cy = (outer[0] + inner[0]) / 2, (outer[1] + inner[1]) / 2
+        scale = 30.0 / width
+        half_w, half_h = 1.0 * width, 0.8 * width
+        x0, y0 = max(0, int(cx - half_w)), max(0, int(cy - half_h))
+        x1, y1 = min(gray.shape[1], int(cx + half_w)), min(gray.shape[0], int(cy + half_h))
+        if x1 <= x0 or y1 <= y0:
+            return False
+        patch = cv2.resize(
+            gray[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA
+        )
+        for cascade in self._eye_cascades:
+            found = cascade.detectMultiScale(patch, 1.05, 3, minSize=(18, 18), maxSize=(60, 60))
+            for ex, ey, ew, eh in found:
+                # The detection must sit on the eye the landmarks found, not an eyebrow.
+                mx, my = x0 + (ex + ew / 2) / scale, y0 + (ey + eh / 2) / scale
+                if abs(mx - cx) < 0.5 * width and abs(my - cy) < 0.5 * width:
+                    return True
+        return False
 
     # -- assessment ---------------------------------------------------------------------
     def assess(self, frame: Image) -> FaceAssessment:
@@ -206,22 +211,20 @@ class FaceAssessor:
 
         gray = to_gray(frame)
         fh, fw = gray.shape
-        faces = self.detect_faces(gray)
+        faces = self.finder.find(gray)
         lap("detection")
         measures: dict[str, Measure] = {}
         n = len(faces)
         measures["face_count"] = Measure(float(n), 100 if n == 1 else 0, n == 1)
         if n == 0:
             return FaceAssessment(measures, INSTRUCTIONS["face_count"], 0, timings_ms=timings)
-        box = faces[0]
-        (le, re), eyes_found = self.detect_eyes(gray, box)
-        lap("eyes")
-        x, y, w, h = box
+        face = faces[0]
+        le, re = face.left_eye, face.right_eye
+        h = face.box[3]
         t = self.t
 
-        ied = math.hypot(re[0] - le[0], re[1] - le[1])
+        ied = face.eye_distance
         measures["inter_eye_distance"] = _measure_min(ied, t.min_inter_eye_px)
-        lap("inter_eye_distance")
 
         ratio = h / fh
         lo, hi = t.min_head_ratio, t.max_head_ratio
@@ -231,7 +234,6 @@ class FaceAssessor:
             int(np.clip(100 - abs(ratio - centre) / (hi - lo) * 100, 0, 100)),
             lo <= ratio <= hi,
         )
-        lap("head_size")
 
         mid = ((le[0] + re[0]) / 2, (le[1] + re[1]) / 2)
         region = head_region(le, re)
@@ -241,77 +243,49 @@ class FaceAssessor:
         rel = margin / max(region[2], 1)
         measures["crop_margins"] = Measure(rel, int(np.clip(50 + rel * 250, 0, 100)), rel >= 0)
         too_big = region[2] > fw or region[3] > fh
-        lap("crop_margins")
 
         offset = (mid[0] - fw / 2) / fw
         measures["centring"] = _measure_max(abs(offset), t.max_centre_offset)
-        lap("centring")
+        lap("geometry")
 
-        roll = math.degrees(math.atan2(re[1] - le[1], re[0] - le[0]))
-        measures["roll"] = _measure_max(abs(roll), t.max_roll_deg)
-        lap("roll")
+        pose = face.pose()
+        measures["roll"] = _measure_max(abs(pose.roll), t.max_roll_deg)
+        measures["yaw"] = _measure_max(abs(pose.yaw), t.max_yaw_deg)
+        measures["pitch"] = _measure_max(abs(pose.pitch), t.max_pitch_deg)
+        lap("pose")
 
-        # Yaw and pitch from where the eyes sit inside the head. With a plain background the
-        # head's silhouette is found (the outline stays put while the features move as the
-        # head turns or nods) and the head is taken as a sphere whose radius is its half
-        # width at eye level; otherwise the Haar face box stands in for it (a frontal face
-        # has the eye midpoint on the box's axis at ~38% of its height).
-        span = _head_span(gray, box, int(mid[1]))
-        crown = _head_top(gray, mid[0], int(mid[1]), w) if span is not None else None
-        if span is not None:
-            half = (span[1] - span[0]) / 2
-            shift = (mid[0] - (span[0] + span[1]) / 2) / max(half, 1.0)
-        else:
-            shift = 2 * (mid[0] - (x + w / 2)) / w
-        yaw = math.degrees(math.asin(float(np.clip(shift, -1, 1))))
-        measures["yaw"] = _measure_max(abs(yaw), t.max_yaw_deg)
-        # A crown within a fifth of the face box's height above it is the forehead against
-        # a wall as bright as the hair (fair hair, over-exposure): the box is used instead.
-        if span is not None and crown is not None and crown < y - 0.2 * h:
-            drop = (mid[1] - crown) / max(half, 1.0) - 1  # sine of the eyes' latitude
-            pitch = math.degrees(math.asin(float(np.clip(drop, -1, 1)))) - FRONTAL_EYE_DROP_DEG
-        else:
-            pitch = math.degrees(math.asin(float(np.clip(2 * ((mid[1] - y) / h - 0.38), -1, 1))))
-        measures["pitch"] = _measure_max(abs(pitch), t.max_pitch_deg)
-        lap("yaw_pitch")
-
-        face = gray[y : y + h, x : x + w]
-        face_s = cv2.resize(face, (128, int(128 * h / max(w, 1))), interpolation=cv2.INTER_AREA)
-        inner = face_s[int(face_s.shape[0] * 0.15) : int(face_s.shape[0] * 0.9), 16:112]
-        # Laplacian energy relative to the face's own contrast, so that dim or flat light
-        # reads as an exposure problem and not as blur.
-        sharp = 100.0 * float(cv2.Laplacian(inner, cv2.CV_64F).var()) / max(float(inner.var()), 1.0)
-        measures["sharpness"] = _measure_min(sharp, t.min_sharpness)
+        skin = _face_patch(gray, face)
+        measures["sharpness"] = _measure_min(1.0 - blur_effect(skin), t.min_sharpness)
         lap("sharpness")
 
-        mean = float(inner.mean())
+        mean = float(skin.mean())
         measures["under_exposure"] = _measure_min(mean, t.min_brightness)
-        saturated = float((inner >= 250).mean())
+        saturated = float((skin >= 250).mean())
         measures["over_exposure"] = _measure_max(saturated, t.max_saturated)
-        p5, p95 = np.percentile(inner, (5, 95))
+        p5, p95 = np.percentile(skin, (5, 95))
         measures["dynamic_range"] = _measure_min(float(p95 - p5), t.min_dynamic_range)
-        lap("exposure")
-
-        half = inner.shape[1] // 2
-        a, b = float(inner[:, :half].mean()), float(inner[:, half:].mean())
+        half = skin.shape[1] // 2
+        a, b = float(skin[:, :half].mean()), float(skin[:, half:].mean())
         uniform = min(a, b) / max(a, b, 1e-6)
         measures["illumination_uniformity"] = _measure_min(uniform, t.min_uniformity)
-        lap("illumination_uniformity")
+        lap("exposure")
 
         measures["background_uniformity"] = _measure_max(
-            _background_std(gray, box), t.max_background_std
+            _background_std(gray, region), t.max_background_std
         )
         lap("background_uniformity")
 
-        eyes_open = 2.0 if eyes_found else 0.0
+        p = face.points
+        opened = [self.eye_open(gray, p[2], p[3]), self.eye_open(gray, p[0], p[1])]
+        eyes_open = float(sum(opened))
         measures["eyes_open"] = Measure(
             eyes_open, int(eyes_open * 50), eyes_open >= t.min_eyes_open
         )
         lap("eyes_open")
 
-        instruction = self._instruction(measures, n, offset, ratio, too_big, pitch)
+        instruction = self._instruction(measures, n, offset, ratio, too_big, pose.pitch)
         return FaceAssessment(
-            measures, instruction, n, box, (le, re), eyes_found, timings_ms=timings
+            measures, instruction, n, face.box, (le, re), all(opened), timings, face
         )
 
     def _instruction(
@@ -335,64 +309,71 @@ class FaceAssessor:
             ):
                 return INSTRUCTIONS["head_size_big"]
             if name == "centring":
-                # Camera image is not mirrored: image-left is the traveller's right.
-                return INSTRUCTIONS["centring_left" if offset < 0 else "centring_right"]
+                return INSTRUCTIONS[centring_instruction(offset, self.t.mirrored)]
             if name == "pitch":
-                # Positive pitch: the eyes sit low in the head, the chin is down.
+                # Positive pitch: the nose sits low under the eyes, the chin is down.
                 return INSTRUCTIONS["pitch_down" if pitch > 0 else "pitch_up"]
             return INSTRUCTIONS[name]
         return READY
 
 
-def _head_span(gray: Image, box: Box, row: int) -> tuple[float, float] | None:
-    """Left and right edge of the head on one row, found against a plain background.
+def centring_instruction(offset: float, mirrored: bool) -> str:
+    """Which way the traveller moves for a face `offset` (< 0: left of the image's centre).
 
-    None when the background beside the head is not plain enough to tell the head from it.
+    An unmirrored camera shows the traveller as someone facing them sees them: a face on
+    the image's left stands to the traveller's right, so they move to their left. A
+    mirrored image (like a mirror) is the other way round.
     """
-    fw = gray.shape[1]
-    x, _y, w, _h = box
-    lo, hi = max(0, x - w), min(fw, x + 2 * w)
-    band = gray[max(0, row - 2) : row + 3, lo:hi].astype(np.float64).mean(axis=0)
-    if band.size < 16:
-        return None
-    idx = _off_wall(band, np.concatenate([band[:6], band[-6:]]))
-    if idx is None or idx.size < w // 2:
-        return None
-    return float(lo + idx[0]), float(lo + idx[-1])
+    image_left = offset < 0
+    return "centring_left" if image_left != mirrored else "centring_right"
 
 
-def _head_top(gray: Image, column: float, eye_row: int, face_width: int) -> float | None:
-    """The first row of the head above the eyes, in a band of columns around `column`.
+def blur_effect(gray: Image, reach: int = 11) -> float:
+    """Crete-Roffet no-reference blur (0 sharp .. 1 blurred), the worse of the two axes.
 
-    None when the head touches the top of the frame or the wall above it is not plain.
+    Blurring a sharp image removes much of its pixel-to-pixel variation, blurring an already
+    blurred one little; the ratio does not depend on the face's contrast or brightness, so
+    dim light is not read as blur, and motion along either axis is caught.
     """
-    half = max(int(face_width * 0.15), 2)
-    c = int(column)
-    band = gray[:eye_row, max(0, c - half) : c + half].astype(np.float64).mean(axis=1)
-    if band.size < 16:
-        return None
-    idx = _off_wall(band, band[:6])
-    if idx is None or idx.size == 0 or idx[0] < 6:
-        return None
-    return float(idx[0])
+    f = gray.astype(np.float64)
+    worst = 0.0
+    for axis, ksize in ((0, (1, reach)), (1, (reach, 1))):
+        b = cv2.blur(f, ksize)
+        d_f = np.abs(np.diff(f, axis=axis))[2:-1, 2:-1]
+        d_b = np.abs(np.diff(b, axis=axis))[2:-1, 2:-1]
+        s_f = float(d_f.sum())
+        if s_f <= 0:
+            return 1.0
+        s_v = float(np.maximum(d_f - d_b, 0).sum())
+        worst = max(worst, (s_f - s_v) / s_f)
+    return worst
 
 
-def _off_wall(
-    band: npt.NDArray[np.float64], wall: npt.NDArray[np.float64]
-) -> npt.NDArray[Any] | None:
-    """Indices of `band` whose grey level is not the wall's; None when the `wall` samples
-    are not plain enough to tell the head from it."""
-    if wall.std() > 12:
-        return None
-    return np.flatnonzero(np.abs(band - np.median(wall)) > 20)
+def _face_patch(gray: Image, face: Landmarks) -> Image:
+    """The inner face (cheeks, eyes, nose; no hair, cap or background), level and scaled to
+    128 px wide: from half an eye distance outside each eye to below the nose."""
+    le, re, nose = face.left_eye, face.right_eye, face.nose
+    ied = max(face.eye_distance, 1.0)
+    angle = math.degrees(math.atan2(re[1] - le[1], re[0] - le[0]))
+    mid = ((le[0] + re[0]) / 2, (le[1] + re[1]) / 2)
+    scale = 128.0 / (2.0 * ied)
+    m = cv2.getRotationMatrix2D(mid, angle, scale)
+    m[0, 2] += 64 - mid[0]
+    m[1, 2] += 0.35 * 128 - mid[1]
+    drop = math.dist(mid, nose) * scale
+    height = int(np.clip(0.35 * 128 + drop + 0.25 * 128, 64, 160))
+    out = cv2.warpAffine(
+        gray, m, (128, height), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE
+    )
+    return np.asarray(out, dtype=np.uint8)
 
 
-def _background_std(gray: Image, box: Box) -> float:
-    """Luminance spread in the strips beside and above the head (outside a widened box)."""
+def _background_std(gray: Image, region: Box) -> float:
+    """Luminance spread in the strips beside and above the head region (`head_region`)."""
     fw = gray.shape[1]
-    x, y, w, h = box
-    x0, x1 = max(0, x - w // 2), min(fw, x + w + w // 2)
-    y0 = max(0, y - h // 2)
+    x, y, w, h = region
+    x0, x1 = max(0, x), min(fw, x + w)
+    y0 = max(0, y)
     strips = []
     if x0 > 8:
         strips.append(gray[y0 : y + h, :x0].ravel())

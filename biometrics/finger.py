@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from biometrics import BiometricsError
+from biometrics.native import quiet_stderr
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +92,9 @@ def _extractor(ppi: float) -> Any:
         import nbis
     except ImportError as exc:  # pragma: no cover - nbis-py is a declared dependency
         raise BiometricsError(f"NFIQ 2 is unavailable: nbis-py is not installed ({exc})") from exc
+    # NFIQ 2's own fingerprint check on: a face photo or a coffee cup scores 0, not 30.
     settings = nbis.NbisExtractorSettings(
-        min_quality=0.0, get_center=False, check_fingerprint=False, compute_nfiq2=True, ppi=ppi
+        min_quality=0.0, get_center=False, check_fingerprint=True, compute_nfiq2=True, ppi=ppi
     )
     return nbis.new_nbis_extractor(settings)
 
@@ -118,9 +120,10 @@ class FingerAssessor:
             raise BiometricsError("could not encode the fingerprint image for NFIQ 2")
         start = time.perf_counter()
         try:
-            minutiae = self._ex.extract_minutiae(png.tobytes())
-            result = minutiae.quality()
-            count = len(minutiae.get())
+            with quiet_stderr():
+                minutiae = self._ex.extract_minutiae(png.tobytes())
+                result = minutiae.quality()
+                count = len(minutiae.get())
         except Exception as exc:  # nbis raises its own hierarchy of Rust-side errors
             if type(exc).__module__.startswith("nbis"):
                 # NFIQ 2 refuses blank/uniform images; that is a score of 0, not a crash.

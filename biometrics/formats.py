@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from biometrics import BiometricsError
+from biometrics.native import quiet_stderr
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +61,11 @@ def wsq_decode(data: bytes) -> Gray:
     if data[:2] != b"\xff\xa0":
         raise BiometricsError("not a WSQ image (missing SOI marker FFA0)")
     try:
-        with Image.open(io.BytesIO(data)) as im:
+        with quiet_stderr(), Image.open(io.BytesIO(data)) as im:
             return np.asarray(im.convert("L"), dtype=np.uint8).copy()
-    except (OSError, ValueError, IndexError) as exc:
-        raise BiometricsError(f"corrupt WSQ image: {exc}") from exc
+    except Exception as exc:  # the codec raises a bare Exception ("WSQ Error: -39")
+        detail = f" ({exc})" if str(exc).startswith("WSQ") else ""
+        raise BiometricsError(f"corrupt or truncated WSQ image{detail}") from exc
 
 
 @dataclass(frozen=True)

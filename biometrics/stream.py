@@ -76,6 +76,11 @@ class FaceStream:
         self.captured = None
 
     def _best(self, manual: bool) -> Capture:
-        # Passing frames first, then the higher sum of measure scores.
-        frame, assessment = max(self._window, key=lambda fa: (fa[1].passed, fa[1].total_score))
+        # Passing frames first, then the sharpest (landmark jitter of a degree or two moves
+        # the pose scores more than a still frame differs from a moving one), then the sum.
+        def rank(fa: tuple[Image, FaceAssessment]) -> tuple[bool, float, int]:
+            sharp = fa[1].measures.get("sharpness")
+            return fa[1].passed, sharp.value if sharp else 0.0, fa[1].total_score
+
+        frame, assessment = max(self._window, key=rank)
         return Capture(frame, assessment, manual)

@@ -120,7 +120,7 @@ def quality_section() -> list[str]:
         "[quality.face]",
     ]
     for name, value in dataclasses.asdict(FaceThresholds()).items():
-        lines.append(f"{name} = {value}")
+        lines.append(f"{name} = {str(value).lower() if isinstance(value, bool) else value}")
     return lines
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import biometrics
 
-FORBIDDEN = {"kiosk", "drivers", "mrz", "outbox"}
+FORBIDDEN = {"kiosk", "central", "drivers", "mrz", "emrtd", "alerts", "outbox"}
 
 
 def test_no_forbidden_imports() -> None:

@@ -22,7 +22,8 @@ def test_instructions_then_auto_capture(assessor: FaceAssessor) -> None:
     stream = FaceStream(assessor, window=10, stable=3)
     frames = [images.frame(scale=1.0), images.frame(dx=150), images.frame(angle=20)]
     said = [stream.feed(f).instruction for f in frames]
-    assert said == ["move closer", "move to your left", "keep your head straight"]
+    # Unmirrored camera: a face on the image's right moves to the traveller's right.
+    assert said == ["move closer", "move to your right", "hold your head straight"]
     good = images.frame()
     sharper_last = [cv2.GaussianBlur(good, (0, 0), 1.0), cv2.GaussianBlur(good, (0, 0), 0.6), good]
     updates = [stream.feed(f) for f in sharper_last]
