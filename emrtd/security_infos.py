@@ -156,7 +156,7 @@ def parse(data: bytes, what: str = "SecurityInfos") -> SecurityInfos:
             oid = item["protocol"].dotted
             required = item["required_data"]
             optional = item["optional_data"]
-            has_optional = optional.contents is not None
+            has_optional = not isinstance(optional, core.Void)
             if oid.startswith(f"{BSI}.4."):
                 result.pace.append(
                     PACEInfo(

@@ -42,8 +42,11 @@ class SecureChannel:
         objects = b""
         if command.data:
             encrypted = self.suite.encrypt(self.k_enc, pad(command.data, block), self._iv())
-            # Odd INS (B1 etc.) carries its data in DO'85' unencrypted-tag form; we use even INS.
-            objects += tlv.encode(0x87, b"\x01" + encrypted)
+            # An odd INS (READ BINARY B1) carries BER-TLV data: DO'85', no padding indicator.
+            if command.ins & 1:
+                objects += tlv.encode(0x85, encrypted)
+            else:
+                objects += tlv.encode(0x87, b"\x01" + encrypted)
         extended = command.le is not None and command.le > 256
         if command.le is not None:
             le = command.le
@@ -80,16 +83,20 @@ class SecureChannel:
         if expected != objects[0x8E].value:
             raise SecureMessagingError("response MAC does not match: the session is broken")
         data = b""
-        if 0x87 in objects:
-            value = objects[0x87].value
-            if not value or value[0] != 1 or (len(value) - 1) % block:
-                raise SecureMessagingError("DO'87' has a bad padding indicator or length")
+        if 0x87 in objects or 0x85 in objects:
+            if 0x87 in objects:
+                value = objects[0x87].value
+                if not value or value[0] != 1:
+                    raise SecureMessagingError("DO'87' has a bad padding indicator")
+                value = value[1:]
+            else:
+                value = objects[0x85].value
+            if not value or len(value) % block:
+                raise SecureMessagingError("encrypted response data has a bad length")
             try:
-                data = unpad(self.suite.decrypt(self.k_enc, value[1:], self._iv()))
+                data = unpad(self.suite.decrypt(self.k_enc, value, self._iv()))
             except ValueError:
                 raise SecureMessagingError("response data has bad padding") from None
-        elif 0x85 in objects:
-            data = objects[0x85].value
         sw_obj = objects[0x99].value
         if len(sw_obj) != 2:
             raise SecureMessagingError("DO'99' is not a status word")

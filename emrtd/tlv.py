@@ -1,15 +1,15 @@
-"""BER-TLV as ICAO writes it: tags by their raw bytes (0x61, 0x5F1F, 0x7F61), on asn1crypto.
+"""BER-TLV as ICAO writes it: tags by their raw bytes (0x61, 0x5F1F, 0x7F61).
 
-asn1crypto's parser does the length decoding and bounds checks; this module only names tags
-the way Doc 9303 does and turns every decoding failure into `MalformedData`.
+Hand-written on purpose: Doc 9303 uses two-byte tags for low tag numbers (5F01, 5F0E, ...),
+which strict BER decoders such as asn1crypto's reject as "non-minimal". ASN.1 proper (CMS,
+certificates, SecurityInfos) goes through asn1crypto. Every decoding failure is
+`MalformedData`; lengths are checked against the data before anything is sliced.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-from asn1crypto import parser
 
 from emrtd import MalformedData
 
@@ -36,26 +36,42 @@ class TLV:
         return found
 
 
-def _tag_of(header: bytes) -> int:
-    end = 1
-    if header[0] & 0x1F == 0x1F:
-        while end < len(header) and header[end] & 0x80:
-            end += 1
-        end += 1
-    return int.from_bytes(header[:end], "big")
-
-
 def read_one(data: bytes, offset: int = 0) -> tuple[TLV, int]:
     """Decode the object at `offset`; return it and the offset after it."""
-    rest = data[offset:]
-    try:
-        _class, method, _tag, header, contents, trailer = parser.parse(rest)
-        end = offset + parser.peek(rest)
-    except (ValueError, TypeError, IndexError) as exc:
-        raise MalformedData(f"malformed TLV at byte {offset}: {exc}") from None
-    if trailer:
+    end = len(data)
+    pos = offset
+    if pos >= end:
+        raise MalformedData(f"TLV truncated at byte {offset}: no tag")
+    first = data[pos]
+    pos += 1
+    if first & 0x1F == 0x1F:
+        while True:
+            if pos >= end:
+                raise MalformedData(f"TLV truncated at byte {offset}: tag runs off the end")
+            more = data[pos] & 0x80
+            pos += 1
+            if pos - offset > 4:
+                raise MalformedData(f"TLV tag at byte {offset} is longer than 4 bytes")
+            if not more:
+                break
+    tag = int.from_bytes(data[offset:pos], "big")
+    if pos >= end:
+        raise MalformedData(f"TLV truncated at byte {offset}: no length")
+    size = data[pos]
+    pos += 1
+    if size == 0x80:
         raise MalformedData(f"indefinite length at byte {offset}: ICAO files use definite lengths")
-    return TLV(_tag_of(header), bytes(contents), method == 1), end
+    if size > 0x80:
+        count = size & 0x7F
+        if count > 4 or pos + count > end:
+            raise MalformedData(f"TLV length at byte {offset} is malformed")
+        size = int.from_bytes(data[pos : pos + count], "big")
+        pos += count
+    if pos + size > end:
+        raise MalformedData(
+            f"TLV at byte {offset} (tag {tag:X}) claims {size} bytes, only {end - pos} remain"
+        )
+    return TLV(tag, bytes(data[pos : pos + size]), bool(first & 0x20)), pos + size
 
 
 def parse(data: bytes, expected_tag: int | None = None, what: str = "data") -> TLV:

@@ -1,0 +1,135 @@
+"""The kiosk's CSCA trust store: a directory of CSCA certificates (DER/PEM) and CRLs, filled
+from ICAO master lists or single certificates."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from asn1crypto import cms, core, pem
+from asn1crypto import crl as asn1_crl
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+
+from emrtd import EMRTDError, MalformedData
+
+log = logging.getLogger(__name__)
+
+CSCA_MASTER_LIST = "2.23.136.1.1.2"
+
+
+class CscaCertificates(core.SetOf):
+    _child_spec = asn1_x509.Certificate
+
+
+class CscaMasterList(core.Sequence):
+    _fields = [("version", core.Integer), ("certs", CscaCertificates)]
+
+
+def _der_objects(data: bytes) -> list[bytes]:
+    if pem.detect(data):
+        return [der for _type, _headers, der in pem.unarmor(data, multiple=True)]
+    return [data]
+
+
+def load_certificates(data: bytes, source: str) -> list[bytes]:
+    """DER certificates from a master list (.ml, CMS), a PEM bundle or one DER certificate."""
+    certs: list[bytes] = []
+    for der in _der_objects(data):
+        try:
+            info = cms.ContentInfo.load(der)
+            if info["content_type"].native == "signed_data":
+                encap = info["content"]["encap_content_info"]
+                if encap["content_type"].dotted != CSCA_MASTER_LIST:
+                    raise MalformedData(f"{source}: a CMS object but not an ICAO master list")
+                content = encap["content"].native
+                if not isinstance(content, bytes):
+                    content = encap["content"].parsed.dump()
+                master = CscaMasterList.load(content)
+                certs.extend(cert.dump() for cert in master["certs"])
+                continue
+        except MalformedData:
+            raise
+        except (ValueError, TypeError, KeyError):
+            pass
+        try:
+            certificate = x509.load_der_x509_certificate(der)
+        except ValueError:
+            raise MalformedData(
+                f"{source}: neither an ICAO master list nor a PEM/DER certificate"
+            ) from None
+        certs.append(certificate.public_bytes(_DER))
+    if not certs:
+        raise MalformedData(f"{source}: holds no certificate")
+    return certs
+
+
+from cryptography.hazmat.primitives.serialization import Encoding  # noqa: E402
+
+_DER = Encoding.DER
+
+
+@dataclass
+class TrustStore:
+    """CSCA certificates and CRLs; `directory` None means an empty store."""
+
+    certificates: list[x509.Certificate] = field(default_factory=list)
+    crls: list[x509.CertificateRevocationList] = field(default_factory=list)
+    directory: Path | None = None
+
+    @classmethod
+    def load(cls, directory: Path) -> TrustStore:
+        """Every *.der/*.cer/*.crt/*.pem certificate and *.crl in `directory`."""
+        if not directory.is_dir():
+            raise EMRTDError(
+                f"trust store {directory} does not exist: import CSCA certificates with "
+                "'kiosk provision csca import FILE'"
+            )
+        store = cls(directory=directory)
+        for path in sorted(directory.iterdir()):
+            suffix = path.suffix.lower()
+            try:
+                if suffix == ".crl":
+                    for der in _der_objects(path.read_bytes()):
+                        store.crls.append(x509.load_der_x509_crl(der))
+                elif suffix in (".der", ".cer", ".crt", ".pem"):
+                    for der in load_certificates(path.read_bytes(), str(path)):
+                        store.certificates.append(x509.load_der_x509_certificate(der))
+            except (ValueError, MalformedData) as exc:
+                log.warning("trust store: skipping %s: %s", path, exc)
+        return store
+
+    def issuers_of(self, certificate: x509.Certificate) -> list[x509.Certificate]:
+        return [c for c in self.certificates if c.subject == certificate.issuer]
+
+    def crls_of(self, issuer: x509.Certificate) -> list[x509.CertificateRevocationList]:
+        return [c for c in self.crls if c.issuer == issuer.subject]
+
+    def add(self, der: bytes) -> tuple[Path, bool]:
+        """Store one certificate as <country>-<sha256 prefix>.der; (path, was it new)."""
+        if self.directory is None:
+            raise EMRTDError("this trust store has no directory to write to")
+        certificate = x509.load_der_x509_certificate(der)
+        countries = certificate.subject.get_attributes_for_oid(x509.NameOID.COUNTRY_NAME)
+        country = str(countries[0].value).upper() if countries else "XX"
+        name = f"{country}-{hashlib.sha256(der).hexdigest()[:16]}.der"
+        path = self.directory / name
+        if path.exists():
+            return path, False
+        path.write_bytes(der)
+        self.certificates.append(certificate)
+        return path, True
+
+
+def crl_der(data: bytes) -> list[bytes]:
+    """DER CRLs from a file (PEM or DER); `MalformedData` if it holds none."""
+    out = []
+    for der in _der_objects(data):
+        try:
+            asn1_crl.CertificateList.load(der).native  # noqa: B018
+        except ValueError as exc:
+            raise MalformedData(f"not a CRL: {exc}") from None
+        out.append(der)
+    return out
