@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,7 +209,20 @@ class PCSCReader(Device):
                 ):
                     raise CardGone(f"card removed from {self.path} ({reason})")
                 raise DeviceError(f"{self.path}: transmit failed ({reason})")
+            if len(response) < 2:
+                # vpcd and some readers report a card that left the field this way.
+                self.disconnect()
+                raise CardGone(f"no answer from the card on {self.path}: card removed?")
             return bytes(response)
+
+    def wait_for_removal(self, timeout: float) -> bool:
+        """Wait until the field is empty (before a retry); False if a card is still there."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if card_present(self.path) is None:
+                return True
+            time.sleep(POLL_MS / 1000 / 4)
+        return card_present(self.path) is None
 
     def wait_for_card(self, timeout: float) -> bytes:
         """Block until a card is in the field (for one-shot reads such as the CLI's)."""

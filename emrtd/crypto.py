@@ -72,7 +72,7 @@ class Suite:
         return hashlib.sha256(data).digest()[: self.key_length]
 
     def _algorithm(self, key: bytes) -> algorithms.AES | TripleDES:
-        return TripleDES(key) if self.name == "3DES" else algorithms.AES(key)
+        return TripleDES(key + key[:8]) if self.name == "3DES" else algorithms.AES(key)
 
     def encrypt(self, key: bytes, data: bytes, iv: bytes | None = None) -> bytes:
         return _cbc(self._algorithm(key), iv or b"\x00" * self.block, data, True)

@@ -48,7 +48,7 @@ class SymmetricKind:
         return hashlib.new(algorithm, material).digest()[: self.key_length]
 
     def _cipher(self, key: bytes, iv: bytes) -> Cipher[modes.CBC]:
-        algorithm = TripleDES(key) if self.name == "3DES" else algorithms.AES(key)
+        algorithm = TripleDES(key + key[:8]) if self.name == "3DES" else algorithms.AES(key)
         return Cipher(algorithm, modes.CBC(iv))
 
     def encrypt(self, key: bytes, data: bytes, iv: bytes | None = None) -> bytes:

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 35963
 POWER_OFF, POWER_ON, RESET, GET_ATR = 0, 1, 2, 4
+_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 
 
 class VirtualCard(Protocol):
@@ -85,10 +86,25 @@ class VpcdCard:
     def __exit__(self, *exc: object) -> None:
         self.remove()
 
+    def _drop(self, sock: socket.socket) -> None:
+        """The card leaves the field: close this connection (not a newer one)."""
+        with self._lock:
+            if self._sock is sock:
+                self._sock = None
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+
     def _recv(self, sock: socket.socket, size: int) -> bytes | None:
         data = b""
         while len(data) < size:
             try:
+                if _QUICKACK is not None:
+                    # vpcd writes the length and the APDU separately; acknowledge at once
+                    # or Nagle on its side waits for our delayed ACK (40 ms per APDU).
+                    sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
                 chunk = sock.recv(size - len(data))
             except OSError:
                 return None
@@ -120,7 +136,7 @@ class VpcdCard:
                 if self.remove_after is not None:
                     if self.remove_after <= 0:
                         self.remove_after = None
-                        threading.Thread(target=self.remove, daemon=True).start()
+                        self._drop(sock)
                         break
                     self.remove_after -= 1
                 self.apdus += 1
