@@ -19,7 +19,11 @@ APT_PACKAGES := \
 	fonts-ocr-b \
 	systemd \
 	nats-server \
-	umockdev
+	umockdev \
+	pcscd \
+	libpcsclite-dev \
+	swig \
+	vsmartcard-vpcd
 
 .PHONY: all setup system-deps venv test lint typecheck pytest demo bench clean
 

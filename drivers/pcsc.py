@@ -9,6 +9,7 @@ nothing of drivers can still tell "card removed" from other faults.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -125,10 +126,8 @@ class PCSCReader(Device):
         with self._lock:
             self.disconnect()
             if self._context is not None:
-                try:
+                with contextlib.suppress(Exception):  # closing must not raise
                     _scard().SCardReleaseContext(self._context)
-                except Exception:  # noqa: BLE001 - closing must not raise
-                    pass
                 self._context = None
 
     def _step(self) -> None:
@@ -246,9 +245,7 @@ class PCSCReader(Device):
                     if state & scard.SCARD_STATE_PRESENT and not state & scard.SCARD_STATE_MUTE:
                         return bytes(atr)
                 elif result != scard.SCARD_E_TIMEOUT:
-                    raise DeviceError(
-                        f"{self.path}: {scard.SCardGetErrorMessage(result).strip()}"
-                    )
+                    raise DeviceError(f"{self.path}: {scard.SCardGetErrorMessage(result).strip()}")
                 waited += POLL_MS
                 if waited >= deadline_ms:
                     raise DeviceTimeout(f"no card on {self.path} within {timeout:g} s")

@@ -19,7 +19,7 @@ NAME = "active authentication"
 
 #: ISO/IEC 9796-2 trailer hash identifiers (the byte before 0xCC).
 _TRAILER_HASH = {0x33: "sha1", 0x34: "sha256", 0x35: "sha512", 0x36: "sha384", 0x38: "sha224"}
-_ECDSA_HASH = {
+_ECDSA_HASH: dict[str, type[hashes.HashAlgorithm]] = {
     "1.2.840.10045.4.1": hashes.SHA1,
     "1.2.840.10045.4.3.1": hashes.SHA224,
     "1.2.840.10045.4.3.2": hashes.SHA256,
@@ -51,9 +51,7 @@ def verify_rsa_9796_2(key: rsa.RSAPublicKey, challenge: bytes, signature: bytes)
         raise InvalidSignature("the recovered hash does not cover our challenge")
 
 
-def authenticate(
-    service: PassportService, public_key: object, signature_oid: str = ""
-) -> Check:
+def authenticate(service: PassportService, public_key: object, signature_oid: str = "") -> Check:
     challenge = os.urandom(8)
     try:
         signature = service.send(Command(0x00, 0x88, 0x00, 0x00, challenge, le=256)).check(
@@ -66,7 +64,7 @@ def authenticate(
             verify_rsa_9796_2(public_key, challenge, signature)
             return Check(NAME, PASS, f"RSA-{public_key.key_size}")
         if isinstance(public_key, ec.EllipticCurvePublicKey):
-            algorithm = _ECDSA_HASH.get(signature_oid, hashes.SHA256)
+            algorithm: type[hashes.HashAlgorithm] = _ECDSA_HASH.get(signature_oid, hashes.SHA256)
             half = len(signature) // 2
             der = utils.encode_dss_signature(
                 int.from_bytes(signature[:half], "big"), int.from_bytes(signature[half:], "big")

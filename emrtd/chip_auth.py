@@ -21,7 +21,9 @@ def authenticate(service: PassportService, infos: SecurityInfos) -> Check:
     """Run CA when DG14 offers an ECDH key; a Check saying what happened."""
     keys = [k for k in infos.chip_auth_keys if k.curve is not None and k.point is not None]
     if not keys:
-        reason = "DH chip authentication is not supported" if infos.chip_auth_keys else "not offered"
+        reason = (
+            "DH chip authentication is not supported" if infos.chip_auth_keys else "not offered"
+        )
         return Check(NAME, SKIPPED, reason)
     key = keys[0]
     protocol = next(
@@ -38,9 +40,9 @@ def authenticate(service: PassportService, infos: SecurityInfos) -> Check:
     key_ref = tlv.encode(0x84, key.key_id.to_bytes(1, "big")) if key.key_id is not None else b""
     try:
         if suite.name == "3DES":
-            service.send(
-                Command(0x00, 0x22, 0x41, 0xA6, tlv.encode(0x91, public) + key_ref)
-            ).check("MSE:Set KAT")
+            service.send(Command(0x00, 0x22, 0x41, 0xA6, tlv.encode(0x91, public) + key_ref)).check(
+                "MSE:Set KAT"
+            )
         else:
             service.send(
                 Command(0x00, 0x22, 0x41, 0xA4, tlv.encode(0x80, oid_bytes(protocol.oid)) + key_ref)

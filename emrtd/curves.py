@@ -40,7 +40,11 @@ class Curve:
         if point is None:
             return False
         x, y = point
-        return 0 <= x < self.p and 0 <= y < self.p and (y * y - x**3 - self.a * x - self.b) % self.p == 0
+        return (
+            0 <= x < self.p
+            and 0 <= y < self.p
+            and (y * y - x**3 - self.a * x - self.b) % self.p == 0
+        )
 
     # -- encoding -----------------------------------------------------------------------
     def encode(self, point: Point) -> bytes:

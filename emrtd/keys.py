@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 from emrtd import EMRTDError
 
-_VALUES = {c: i for i, c in enumerate("0123456789")} | {
-    c: i + 10 for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-} | {"<": 0}
+_VALUES = (
+    {c: i for i, c in enumerate("0123456789")}
+    | {c: i + 10 for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ")}
+    | {"<": 0}
+)
 
 
 def check_digit(field: str) -> str:

@@ -122,9 +122,7 @@ def _valid_at(cert: x509.Certificate, at: datetime) -> bool:
     return cert.not_valid_before_utc <= at <= cert.not_valid_after_utc
 
 
-def check_chain(
-    ds: x509.Certificate | None, trust: TrustStore | None, at: datetime
-) -> list[Check]:
+def check_chain(ds: x509.Certificate | None, trust: TrustStore | None, at: datetime) -> list[Check]:
     """DS chained to a trusted CSCA; validity of both at `at`; revocation by CRLs given."""
     if ds is None:
         return [Check("ds chain", SKIPPED, "no Document Signer certificate")]
@@ -167,9 +165,7 @@ def check_chain(
             )
         )
     else:
-        checks.append(
-            Check("ds validity", PASS, f"valid until {ds.not_valid_after_utc:%Y-%m-%d}")
-        )
+        checks.append(Check("ds validity", PASS, f"valid until {ds.not_valid_after_utc:%Y-%m-%d}"))
     crls = trust.crls_of(issuer)
     if not crls:
         checks.append(Check("ds revocation", SKIPPED, "no CRL of this CSCA in the trust store"))

@@ -11,8 +11,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from emrtd import AccessDenied, CardError, EMRTDError, MalformedData, NotSupported, bac, pace
-from emrtd import active_auth, chip_auth, passive_auth, security_infos
+from emrtd import (
+    AccessDenied,
+    CardError,
+    EMRTDError,
+    MalformedData,
+    NotSupported,
+    active_auth,
+    bac,
+    chip_auth,
+    pace,
+    passive_auth,
+    security_infos,
+)
 from emrtd.checks import FAIL, PASS, SKIPPED, Check
 from emrtd.keys import AccessKey, MRZKey
 from emrtd.lds import DATA_GROUPS, EF_COM, EF_SOD
@@ -137,7 +148,9 @@ def read_chip(
     """Read and authenticate. Raises AccessDenied, CardRemoved or EMRTDError when the chip
     cannot be read at all; authentication failures are checks in the report."""
     report = ChipReport()
-    service = PassportService(transceive) if chunk is None else PassportService(transceive, chunk=chunk)
+    service = (
+        PassportService(transceive) if chunk is None else PassportService(transceive, chunk=chunk)
+    )
     clock = _Clock(report)
     open_session(service, key, report)
     clock.lap("access")

@@ -117,9 +117,7 @@ def ec_public_key(info: keys.PublicKeyInfo) -> tuple[Curve, tuple[int, int]]:
             "secp521r1": "P-521",
         }
         name = params.chosen.native
-        curve = next(
-            (c for c in STANDARD_CURVES.values() if c.name == names.get(name, name)), None
-        )
+        curve = next((c for c in STANDARD_CURVES.values() if c.name == names.get(name, name)), None)
     elif params.name == "specified":
         spec = params.chosen
         prime = spec["field_id"]["parameters"].native
@@ -176,13 +174,17 @@ def parse(data: bytes, what: str = "SecurityInfos") -> SecurityInfos:
             elif oid in (PK_ECDH, PK_DH):
                 key_id = _int(optional, "CA key id") if has_optional else None
                 if oid == PK_DH:
-                    result.chip_auth_keys.append(ChipAuthenticationPublicKey(oid, None, None, key_id))
+                    result.chip_auth_keys.append(
+                        ChipAuthenticationPublicKey(oid, None, None, key_id)
+                    )
                     continue
                 info = keys.PublicKeyInfo.load(required.dump())
                 curve, point = ec_public_key(info)
                 result.chip_auth_keys.append(ChipAuthenticationPublicKey(oid, curve, point, key_id))
             elif oid == AA_PROTOCOL:
-                algorithm = core.ObjectIdentifier.load(optional.dump()).dotted if has_optional else ""
+                algorithm = (
+                    core.ObjectIdentifier.load(optional.dump()).dotted if has_optional else ""
+                )
                 result.active_auth.append(
                     ActiveAuthenticationInfo(_int(required, "AA version"), algorithm)
                 )

@@ -57,9 +57,7 @@ class PassportService:
         first = Response.decode(
             self.raw(Command(0x00, 0xB0, 0x80 | EF_CARD_ACCESS.sfi, 0x00, le=8).encode())
         )
-        if first.sw in (0x6A82, 0x6982, 0x6986, 0x6A86, 0x6D00, 0x6E00) or (
-            first.sw >> 8 == 0x6A
-        ):
+        if first.sw in (0x6A82, 0x6982, 0x6986, 0x6A86, 0x6D00, 0x6E00) or (first.sw >> 8 == 0x6A):
             return None
         head = first.check("READ EF.CardAccess")
         return self._read_rest(head, "EF.CardAccess", plain=True)
@@ -96,7 +94,9 @@ class PassportService:
             command = Command(0x00, 0xB0, offset >> 8, offset & 0xFF, le=length)
             return self.send(command).check(f"READ BINARY {name}")
         # Offsets past 32767: READ BINARY with odd INS, offset in DO'54', data in DO'53'.
-        command = Command(0x00, 0xB1, 0x00, 0x00, tlv.encode(0x54, offset.to_bytes(3, "big")), le=length + 4)
+        command = Command(
+            0x00, 0xB1, 0x00, 0x00, tlv.encode(0x54, offset.to_bytes(3, "big")), le=length + 4
+        )
         answer = self.send(command).check(f"READ BINARY {name}")
         try:
             return tlv.parse(answer, 0x53, f"{name} (odd READ BINARY)").value

@@ -58,7 +58,9 @@ class SecureChannel:
         mac_data = self._ssc_bytes() + pad(header, block) + objects
         mac = self.suite.mac(self.k_mac, pad(mac_data, block))
         objects += tlv.encode(0x8E, mac)
-        protected = Command(cla, command.ins, command.p1, command.p2, objects, 256 if not extended else 65536)
+        protected = Command(
+            cla, command.ins, command.p1, command.p2, objects, 256 if not extended else 65536
+        )
         return protected.encode(extended=extended or len(objects) > 255)
 
     def unwrap(self, raw: bytes) -> Response:

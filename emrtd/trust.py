@@ -12,6 +12,7 @@ from asn1crypto import cms, core, pem
 from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from emrtd import EMRTDError, MalformedData
 
@@ -60,15 +61,66 @@ def load_certificates(data: bytes, source: str) -> list[bytes]:
             raise MalformedData(
                 f"{source}: neither an ICAO master list nor a PEM/DER certificate"
             ) from None
-        certs.append(certificate.public_bytes(_DER))
+        certs.append(certificate.public_bytes(Encoding.DER))
     if not certs:
         raise MalformedData(f"{source}: holds no certificate")
     return certs
 
 
-from cryptography.hazmat.primitives.serialization import Encoding  # noqa: E402
+def verify_master_list(data: bytes) -> str | None:
+    """The signer of an ICAO master list if its CMS signature holds; None if `data` is not a
+    master list; `MalformedData` when the signature does not verify (nothing is imported)."""
+    from cryptography.exceptions import InvalidSignature
 
-_DER = Encoding.DER
+    from emrtd.passive_auth import digest, verify_signature
+
+    try:
+        info = cms.ContentInfo.load(data)
+        if info["content_type"].native != "signed_data":
+            return None
+        signed = info["content"]
+        encap = signed["encap_content_info"]
+        if encap["content_type"].dotted != CSCA_MASTER_LIST:
+            return None
+        content = encap["content"].native
+        if not isinstance(content, bytes):
+            content = encap["content"].parsed.dump()
+        signer = signed["signer_infos"][0]
+        sid = signer["sid"]
+        certs = [c.chosen for c in signed["certificates"] if c.name == "certificate"]
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
+    for cert in certs:
+        if sid.name == "issuer_and_serial_number":
+            match = (
+                cert.issuer == sid.chosen["issuer"]
+                and cert.serial_number == sid.chosen["serial_number"].native
+            )
+        else:
+            match = cert.key_identifier == sid.chosen.native
+        if not match:
+            continue
+        attrs = signer["signed_attrs"]
+        message = content
+        if attrs.native:
+            values = {attr["type"].native: attr["values"][0] for attr in attrs}
+            algorithm = signer["digest_algorithm"]["algorithm"].native
+            if values.get("message_digest") is None or values["message_digest"].native != digest(
+                algorithm, content
+            ):
+                raise MalformedData("the master list's signed digest does not match: not imported")
+            message = b"\x31" + attrs.dump()[1:]
+        try:
+            verify_signature(
+                x509.load_der_x509_certificate(cert.dump()).public_key(), signer, message
+            )
+        except (InvalidSignature, ValueError) as exc:
+            raise MalformedData(
+                f"the master list's signature does not verify ({exc or 'bad signature'}): "
+                "not imported"
+            ) from None
+        return str(cert.subject.human_friendly)
+    raise MalformedData("the master list carries no certificate of its signer: not imported")
 
 
 @dataclass

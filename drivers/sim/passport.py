@@ -185,7 +185,9 @@ class PassportChip:
                     if session is None:
                         return b"\x69\x82"
                     header, data, le = session.open(command)
-                    answer, sw = self._handle(header[0] & 0xF3, header[1], header[2], header[3], data, le)
+                    answer, sw = self._handle(
+                        header[0] & 0xF3, header[1], header[2], header[3], data, le
+                    )
                     wrapped = session.close(answer, sw, odd=bool(header[1] & 1))
                     if self.pending_ca is not None:
                         self.session, self.pending_ca = self.pending_ca, None
@@ -422,7 +424,9 @@ class PassportChip:
         assert shared is not None
         seed = shared[0].to_bytes(ca.domain.size, "big")
         # The answer still goes out under the old keys; the new ones start after it.
-        self.pending_ca = _Session(ca.cipher, ca.cipher.derive(seed, 1), ca.cipher.derive(seed, 2), 0)
+        self.pending_ca = _Session(
+            ca.cipher, ca.cipher.derive(seed, 1), ca.cipher.derive(seed, 2), 0
+        )
         self.pace_state = {}
         return b"", SW_OK
 

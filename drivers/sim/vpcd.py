@@ -8,6 +8,7 @@ the ATR), anything longer is a command APDU, answered with the response APDU.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import struct
@@ -33,7 +34,9 @@ class VirtualCard(Protocol):
 class VpcdCard:
     """Puts `card` on the virtual reader at host:port until `remove()`; `insert()` again."""
 
-    def __init__(self, card: VirtualCard, port: int = DEFAULT_PORT, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, card: VirtualCard, port: int = DEFAULT_PORT, host: str = "127.0.0.1"
+    ) -> None:
         self.card = card
         self.host = host
         self.port = port
@@ -63,17 +66,17 @@ class VpcdCard:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self._lock:
             self._sock = sock
-        self._thread = threading.Thread(target=self._serve, args=(sock,), daemon=True, name="vpcd card")
+        self._thread = threading.Thread(
+            target=self._serve, args=(sock,), daemon=True, name="vpcd card"
+        )
         self._thread.start()
 
     def remove(self) -> None:
         with self._lock:
             sock, self._sock = self._sock, None
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(5)
@@ -91,10 +94,8 @@ class VpcdCard:
         with self._lock:
             if self._sock is sock:
                 self._sock = None
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         sock.close()
 
     def _recv(self, sock: socket.socket, size: int) -> bytes | None:

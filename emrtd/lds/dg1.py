@@ -30,6 +30,4 @@ class DG1File:
 
     @staticmethod
     def encode(lines: list[str] | tuple[str, ...]) -> bytes:
-        return tlv.encode(
-            DATA_GROUPS[1].tag, tlv.encode(0x5F1F, "".join(lines).encode("ascii"))
-        )
+        return tlv.encode(DATA_GROUPS[1].tag, tlv.encode(0x5F1F, "".join(lines).encode("ascii")))

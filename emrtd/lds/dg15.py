@@ -28,8 +28,8 @@ class DG15File:
             pass
         from asn1crypto import keys
 
-        from emrtd.security_infos import ec_public_key
         from emrtd.curves import BY_NAME
+        from emrtd.security_infos import ec_public_key
 
         try:
             info = keys.PublicKeyInfo.load(self.key_der)
@@ -38,7 +38,7 @@ class DG15File:
             raise MalformedData(f"DG15: the public key does not decode ({exc})") from None
         from cryptography.hazmat.primitives.asymmetric import ec
 
-        classes = {
+        classes: dict[str, type[ec.EllipticCurve]] = {
             "P-192": ec.SECP192R1, "P-224": ec.SECP224R1, "P-256": ec.SECP256R1,
             "P-384": ec.SECP384R1, "P-521": ec.SECP521R1,
             "brainpoolP256r1": ec.BrainpoolP256R1, "brainpoolP384r1": ec.BrainpoolP384R1,

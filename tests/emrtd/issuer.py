@@ -36,13 +36,16 @@ TD3 = (
     "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
     "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
 )
-TD3_KEY = MRZKey("L898902C", "740812", "120415")
+TD3_KEY = MRZKey("L898902C3", "740812", "120415")
 CAN = "123456"
 
 
 def _name(common: str, country: str = "UT") -> x509.Name:
     return x509.Name(
-        [x509.NameAttribute(NameOID.COUNTRY_NAME, country), x509.NameAttribute(NameOID.COMMON_NAME, common)]
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, country),
+            x509.NameAttribute(NameOID.COMMON_NAME, common),
+        ]
     )
 
 
@@ -123,7 +126,9 @@ def portrait_jpeg(quality: int = 80, size: tuple[int, int] = (360, 480)) -> byte
     return out.getvalue()
 
 
-def security_info(oid: str, required: core.Asn1Value, optional: core.Asn1Value | None = None) -> SecurityInfo:
+def security_info(
+    oid: str, required: core.Asn1Value, optional: core.Asn1Value | None = None
+) -> SecurityInfo:
     value = {"protocol": oid, "required_data": core.Any(required)}
     if optional is not None:
         value["optional_data"] = core.Any(optional)
@@ -174,7 +179,9 @@ def sign_sod(pki: PKI, hashes_by_dg: dict[int, bytes], algorithm: str = "sha256"
             "signer_infos": [signer],
         }
     )
-    return tlv.encode(EF_SOD.tag, cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump())
+    return tlv.encode(
+        EF_SOD.tag, cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
+    )
 
 
 def domain(parameter_id: int) -> ECDomain:
@@ -230,7 +237,9 @@ def make_passport(
     if active_auth == "ec":
         aa_key = ec.generate_private_key(ec.SECP256R1())
         infos14.append(
-            security_info("2.23.136.1.1.5", core.Integer(1), core.ObjectIdentifier("1.2.840.10045.4.3.2"))
+            security_info(
+                "2.23.136.1.1.5", core.Integer(1), core.ObjectIdentifier("1.2.840.10045.4.3.2")
+            )
         )
     elif active_auth == "rsa":
         aa_key = rsa.generate_private_key(65537, 1024)
@@ -258,7 +267,11 @@ def make_passport(
         files[0x011C] = SecurityInfoSet(
             [security_info(oid, core.Integer(2), core.Integer(pace_parameter_id))]
         ).dump()
-        kind = SymmetricKind("3DES", 16) if pace_cipher == "1" else SymmetricKind("AES", {"2": 16, "3": 24, "4": 32}[pace_cipher])
+        kind = (
+            SymmetricKind("3DES", 16)
+            if pace_cipher == "1"
+            else SymmetricKind("AES", {"2": 16, "3": 24, "4": 32}[pace_cipher])
+        )
         pace_setup = PaceSetup(oid_bytes(oid), domain(pace_parameter_id), kind, pace_parameter_id)
     profile = ChipProfile(
         files=files,
@@ -270,3 +283,62 @@ def make_passport(
         active_auth_key=aa_key,
     )
     return Passport(profile, pki, key, groups)
+
+
+def master_list(pkis: list[PKI], *, tamper: bool = False) -> bytes:
+    """An ICAO master list (CMS) of these CSCAs, signed by a master-list signer."""
+    from emrtd.trust import CscaMasterList
+
+    signer_key = ec.generate_private_key(ec.SECP256R1())
+    signer = (
+        x509.CertificateBuilder()
+        .subject_name(_name("Master List Signer Utopia"))
+        .issuer_name(pkis[0].csca.subject)
+        .public_key(signer_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(days=365))
+        .sign(pkis[0].csca_key, hashes.SHA256())
+    )
+    certs = [
+        asn1_x509.Certificate.load(p.csca.public_bytes(serialization.Encoding.DER)) for p in pkis
+    ]
+    content = CscaMasterList({"version": 0, "certs": certs}).dump()
+    attrs = cms.CMSAttributes(
+        [
+            cms.CMSAttribute({"type": "content_type", "values": ["2.23.136.1.1.2"]}),
+            cms.CMSAttribute(
+                {"type": "message_digest", "values": [hashlib.sha256(content).digest()]}
+            ),
+        ]
+    )
+    signature = signer_key.sign(attrs.dump(), ec.ECDSA(hashes.SHA256()))
+    if tamper:
+        content = content[:-1] + bytes([content[-1] ^ 1])
+    signer_asn1 = asn1_x509.Certificate.load(signer.public_bytes(serialization.Encoding.DER))
+    info = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                {
+                    "issuer_and_serial_number": cms.IssuerAndSerialNumber(
+                        {"issuer": signer_asn1.issuer, "serial_number": signer_asn1.serial_number}
+                    )
+                }
+            ),
+            "digest_algorithm": {"algorithm": "sha256"},
+            "signed_attrs": attrs,
+            "signature_algorithm": {"algorithm": "sha256_ecdsa"},
+            "signature": signature,
+        }
+    )
+    signed = cms.SignedData(
+        {
+            "version": "v3",
+            "digest_algorithms": [{"algorithm": "sha256"}],
+            "encap_content_info": {"content_type": "2.23.136.1.1.2", "content": content},
+            "certificates": [signer_asn1],
+            "signer_infos": [info],
+        }
+    )
+    return cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()

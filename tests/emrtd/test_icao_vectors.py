@@ -52,7 +52,10 @@ def test_bac_exchange_of_appendix_d3_gives_its_session_keys_and_ssc() -> None:
         ]
     )
     channel = bac.authenticate(
-        card, APPENDIX_D_KEY, rnd_ifd=H("781723860C06C226"), k_ifd=H("0B795240CB7049B01C19B33E32804F0B")
+        card,
+        APPENDIX_D_KEY,
+        rnd_ifd=H("781723860C06C226"),
+        k_ifd=H("0B795240CB7049B01C19B33E32804F0B"),
     )
     assert channel.k_enc == H("979EC13B1CBFE9DCD01AB0FED307EAE5")
     assert channel.k_mac == H("F1CB1F1FB5ADF208806B89DC579DC1F8")
@@ -61,14 +64,19 @@ def test_bac_exchange_of_appendix_d3_gives_its_session_keys_and_ssc() -> None:
 
 def test_secure_messaging_example_of_appendix_d4_select_and_read_ef_com() -> None:
     channel = SecureChannel(
-        TDES, H("979EC13B1CBFE9DCD01AB0FED307EAE5"), H("F1CB1F1FB5ADF208806B89DC579DC1F8"), 0x887022120C06C226
+        TDES,
+        H("979EC13B1CBFE9DCD01AB0FED307EAE5"),
+        H("F1CB1F1FB5ADF208806B89DC579DC1F8"),
+        0x887022120C06C226,
     )
     assert channel.wrap(Command(0x00, 0xA4, 0x02, 0x0C, H("011E"))) == H(
         "0CA4020C158709016375432908C044F68E08BF8B92D635FF24F800"
     )
     response = channel.unwrap(H("990290008E08FA855A5D4C50A8ED9000"))
     assert (response.data, response.sw) == (b"", 0x9000)
-    assert channel.wrap(Command(0x00, 0xB0, 0x00, 0x00, le=4)) == H("0CB000000D9701048E08ED6705417E96BA5500")
+    assert channel.wrap(Command(0x00, 0xB0, 0x00, 0x00, le=4)) == H(
+        "0CB000000D9701048E08ED6705417E96BA5500"
+    )
     response = channel.unwrap(H("8709019FF0EC34F9922651990290008E08AD55CC17140B2DED9000"))
     assert response.data == H("60145F01")
     assert channel.wrap(Command(0x00, 0xB0, 0x00, 0x04, le=0x12)) == H(
@@ -85,7 +93,10 @@ def test_a_tampered_protected_response_fails_its_mac() -> None:
     from emrtd import SecureMessagingError
 
     channel = SecureChannel(
-        TDES, H("979EC13B1CBFE9DCD01AB0FED307EAE5"), H("F1CB1F1FB5ADF208806B89DC579DC1F8"), 0x887022120C06C227
+        TDES,
+        H("979EC13B1CBFE9DCD01AB0FED307EAE5"),
+        H("F1CB1F1FB5ADF208806B89DC579DC1F8"),
+        0x887022120C06C227,
     )
     with pytest.raises(SecureMessagingError, match="MAC"):
         channel.unwrap(H("990290008E08FA855A5D4C50A8EC9000"))
@@ -171,5 +182,8 @@ def test_a_wrong_chip_token_means_access_denied() -> None:
 def test_a_chip_refusing_the_terminal_token_means_access_denied() -> None:
     with pytest.raises(AccessDenied, match="access denied"):
         pace.authenticate(
-            scripted(g1_transcript("6300")), G1_KEY, G1_INFO, ephemeral=iter([SK_MAP_IFD, SK_DH_IFD])
+            scripted(g1_transcript("6300")),
+            G1_KEY,
+            G1_INFO,
+            ephemeral=iter([SK_MAP_IFD, SK_DH_IFD]),
         )
