@@ -16,6 +16,10 @@ from __future__ import annotations
 class EMRTDError(Exception):
     """Base class of chip errors; the message says what an officer or technician can do."""
 
+    def __init__(self, message: str = "") -> None:
+        # One line, whatever the decoders underneath wrote (asn1crypto's span lines).
+        super().__init__(" ".join(str(message).split()))
+
 
 class AccessDenied(EMRTDError):
     """The chip refused the access keys (PACE or BAC failed)."""

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from asn1crypto import cms
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
@@ -91,7 +91,10 @@ def verify_signature(public_key: object, signer: cms.SignerInfo, message: bytes)
 def check_signature(sod: SODFile) -> tuple[Check, x509.Certificate | None]:
     """The SOD's CMS signature by the DS certificate it carries."""
     name = "sod signature"
-    ds = _signer_certificate(sod)
+    try:
+        ds = _signer_certificate(sod)
+    except (ValueError, TypeError, KeyError, UnsupportedAlgorithm) as exc:
+        return Check(name, FAIL, f"the DS certificate does not decode: {exc}"), None
     if ds is None:
         return Check(name, FAIL, "the SOD carries no Document Signer certificate"), None
     signer = sod.signer
@@ -113,7 +116,7 @@ def check_signature(sod: SODFile) -> tuple[Check, x509.Certificate | None]:
         verify_signature(ds.public_key(), signer, message)
     except InvalidSignature:
         return Check(name, FAIL, "the signature does not verify with the DS certificate"), ds
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, UnsupportedAlgorithm) as exc:
         return Check(name, FAIL, f"cannot verify: {exc}"), ds
     return Check(name, PASS, f"signed by {ds.subject.rfc4514_string()}"), ds
 
@@ -133,7 +136,7 @@ def check_chain(ds: x509.Certificate | None, trust: TrustStore | None, at: datet
     for candidate in trust.issuers_of(ds):
         try:
             ds.verify_directly_issued_by(candidate)
-        except (ValueError, TypeError, InvalidSignature):
+        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
             continue
         issuer = candidate
         break

@@ -49,12 +49,16 @@ def load_certificates(data: bytes, source: str) -> list[bytes]:
                 if not isinstance(content, bytes):
                     content = encap["content"].parsed.dump()
                 master = CscaMasterList.load(content)
-                certs.extend(cert.dump() for cert in master["certs"])
+                for cert in master["certs"]:
+                    certs.append(
+                        x509.load_der_x509_certificate(cert.dump()).public_bytes(Encoding.DER)
+                    )
                 continue
         except MalformedData:
             raise
-        except (ValueError, TypeError, KeyError):
-            pass
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            if certs or _is_master_list(der):
+                raise MalformedData(f"{source}: the master list is malformed ({exc})") from None
         try:
             certificate = x509.load_der_x509_certificate(der)
         except ValueError:
@@ -67,10 +71,27 @@ def load_certificates(data: bytes, source: str) -> list[bytes]:
     return certs
 
 
+def _is_master_list(der: bytes) -> bool:
+    try:
+        info = cms.ContentInfo.load(der)
+        return bool(
+            info["content"]["encap_content_info"]["content_type"].dotted == CSCA_MASTER_LIST
+        )
+    except (ValueError, TypeError, KeyError, IndexError):
+        return False
+
+
 def verify_master_list(data: bytes) -> str | None:
+    try:
+        return _verify_master_list(data)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise MalformedData(f"the master list is malformed ({exc}): not imported") from None
+
+
+def _verify_master_list(data: bytes) -> str | None:
     """The signer of an ICAO master list if its CMS signature holds; None if `data` is not a
     master list; `MalformedData` when the signature does not verify (nothing is imported)."""
-    from cryptography.exceptions import InvalidSignature
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
     from emrtd.passive_auth import digest, verify_signature
 
@@ -114,7 +135,7 @@ def verify_master_list(data: bytes) -> str | None:
             verify_signature(
                 x509.load_der_x509_certificate(cert.dump()).public_key(), signer, message
             )
-        except (InvalidSignature, ValueError) as exc:
+        except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise MalformedData(
                 f"the master list's signature does not verify ({exc or 'bad signature'}): "
                 "not imported"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from emrtd import MalformedData, NotSupported, tlv
@@ -24,6 +25,8 @@ class DG15File:
         """A `cryptography` public key; EC keys with explicit parameters map to named curves."""
         try:
             return load_der_public_key(self.key_der)
+        except UnsupportedAlgorithm as exc:
+            raise NotSupported(f"DG15: {exc}") from None
         except ValueError:
             pass
         from asn1crypto import keys
@@ -34,7 +37,7 @@ class DG15File:
         try:
             info = keys.PublicKeyInfo.load(self.key_der)
             curve, point = ec_public_key(info)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, KeyError) as exc:
             raise MalformedData(f"DG15: the public key does not decode ({exc})") from None
         from cryptography.hazmat.primitives.asymmetric import ec
 

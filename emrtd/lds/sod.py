@@ -10,6 +10,7 @@ from emrtd import MalformedData, tlv
 from emrtd.lds import EF_SOD
 
 LDS_SECURITY_OBJECT = "2.23.136.1.1.1"
+HASHES = ("sha1", "sha224", "sha256", "sha384", "sha512")
 
 
 class DataGroupHash(core.Sequence):
@@ -68,10 +69,14 @@ class SODFile:
                 econtent = encap["content"].parsed.dump()
             lso = LDSSecurityObject.load(econtent)
             algorithm = lso["hash_algorithm"]["algorithm"].native
+            if algorithm not in HASHES:
+                raise MalformedData(f"EF.SOD: data groups hashed with unknown {algorithm}")
             hashes = {int(item["number"].native): item["hash"].native for item in lso["hashes"]}
             if len(signed["signer_infos"]) != 1:
                 raise MalformedData("EF.SOD: expected exactly one signer")
-            signed["signer_infos"][0]["signature"].native  # noqa: B018 - decode now, fail here
+            # asn1crypto decodes lazily: decode everything now, so a malformed SOD fails here
+            # with one message rather than later in the middle of a check.
+            signed.native  # noqa: B018
         except MalformedData:
             raise
         except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
