@@ -36,6 +36,14 @@ class Pcscd:
     reader = "Virtual PCD 00 00"
     second_reader = "Virtual PCD 00 01"
 
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(Path(os.environ["PCSCLITE_CSOCK_NAME"]).parent, ignore_errors=True)
+
 
 def _free_port_pair() -> int:
     for _ in range(50):
@@ -53,7 +61,7 @@ def _free_port_pair() -> int:
     raise RuntimeError("no two consecutive free TCP ports")
 
 
-def _why_not() -> str | None:
+def why_not() -> str | None:
     if shutil.which("pcscd") is None and not Path("/usr/sbin/pcscd").exists():
         return "pcscd is not installed (make setup installs Debian's pcscd)"
     if not VPCD_DRIVER.exists():
@@ -65,15 +73,11 @@ def _why_not() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pcscd]:
-    reason = _why_not()
-    if reason:
-        pytest.skip(reason)
+def start_pcscd(conf: Path) -> Pcscd:
+    """A private pcscd with the vpcd readers on free ports (see the module docstring)."""
     socket_path = Path(os.environ["PCSCLITE_CSOCK_NAME"])
     run_dir = socket_path.parent
     run_dir.mkdir(parents=True, exist_ok=True)
-    conf = tmp_path_factory.mktemp("pcscd-conf")
     port = _free_port_pair()
     (conf / "vpcd").write_text(
         'FRIENDLYNAME "Virtual PCD"\n'
@@ -95,7 +99,7 @@ def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pcscd]:
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.skip(f"pcscd did not start: {log.read_text(errors='replace')[-300:]}")
+            raise RuntimeError(f"pcscd did not start: {log.read_text(errors='replace')[-300:]}")
         if socket_path.exists():
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -105,11 +109,18 @@ def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pcscd]:
         time.sleep(0.05)
     else:
         process.terminate()
-        pytest.fail(f"pcscd started but vpcd is not listening: {log.read_text()[-300:]}")
-    yield server
-    process.terminate()
+        raise RuntimeError(f"pcscd started but vpcd is not listening: {log.read_text()[-300:]}")
+    return server
+
+
+@pytest.fixture(scope="session")
+def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pcscd]:
+    reason = why_not()
+    if reason:
+        pytest.skip(reason)
     try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    shutil.rmtree(run_dir, ignore_errors=True)
+        server = start_pcscd(tmp_path_factory.mktemp("pcscd-conf"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield server
+    server.stop()

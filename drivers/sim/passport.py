@@ -99,6 +99,8 @@ class ChipProfile:
     bac: bool = True
     chip_auth: ChipAuthSetup | None = None
     active_auth_key: Any = None  # cryptography RSA or EC private key
+    #: No access control at all (plain SELECT and READ BINARY): a reference card for benches.
+    open_access: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -220,7 +222,7 @@ class PassportChip:
     def _handle(
         self, cla: int, ins: int, p1: int, p2: int, data: bytes, le: int | None
     ) -> tuple[bytes, bytes]:
-        secure = self.session is not None
+        secure = self.session is not None or self.profile.open_access
         if ins == 0xA4:
             return self._select(p1, data, secure)
         if ins in (0xB0, 0xB1):

@@ -111,14 +111,55 @@ class ECDomain:
         return (x3, (slope * (x1 - x3) - y1) % self.p)
 
     def times(self, k: int, point: tuple[int, int] | None) -> tuple[int, int] | None:
-        result = None
-        addend = point
+        """k * point: right-to-left double-and-add in Jacobian coordinates (one inversion)."""
+        if point is None:
+            return None
+        p = self.p
+        result: tuple[int, int, int] | None = None
+        addend = (point[0], point[1], 1)
         while k:
             if k & 1:
-                result = self.add(result, addend)
-            addend = self.add(addend, addend)
+                result = addend if result is None else self._jacobian_add(result, addend)
+            addend = self._jacobian_double(addend)
             k >>= 1
-        return result
+        if result is None or result[2] == 0:
+            return None
+        x, y, z = result
+        inverse = pow(z, -1, p)
+        return (x * inverse * inverse % p, y * inverse * inverse * inverse % p)
+
+    def _jacobian_double(self, q: tuple[int, int, int]) -> tuple[int, int, int]:
+        x, y, z = q
+        p = self.p
+        if y == 0 or z == 0:
+            return (0, 1, 0)
+        yy = y * y % p
+        zz = z * z % p
+        s = 4 * x * yy % p
+        m = (3 * x * x + self.a * zz * zz) % p
+        x3 = (m * m - 2 * s) % p
+        return (x3, (m * (s - x3) - 8 * yy * yy) % p, 2 * y * z % p)
+
+    def _jacobian_add(
+        self, q1: tuple[int, int, int], q2: tuple[int, int, int]
+    ) -> tuple[int, int, int]:
+        (x1, y1, z1), (x2, y2, z2) = q1, q2
+        p = self.p
+        if z1 == 0:
+            return q2
+        if z2 == 0:
+            return q1
+        z1z1, z2z2 = z1 * z1 % p, z2 * z2 % p
+        u1, u2 = x1 * z2z2 % p, x2 * z1z1 % p
+        s1, s2 = y1 * z2 * z2z2 % p, y2 * z1 * z1z1 % p
+        if u1 == u2:
+            return self._jacobian_double(q1) if s1 == s2 else (0, 1, 0)
+        h, r = (u2 - u1) % p, (s2 - s1) % p
+        hh = h * h % p
+        hhh = h * hh % p
+        v = u1 * hh % p
+        x3 = (r * r - hhh - 2 * v) % p
+        return (x3, (r * (v - x3) - s1 * hhh) % p, z1 * z2 * h % p)
 
     def point_bytes(self, point: tuple[int, int] | None) -> bytes:
         assert point is not None

@@ -79,6 +79,7 @@ def _small_dg2() -> bytes:
     Image.open(io.BytesIO(portrait_jpeg())).resize((48, 64)).save(out, "JPEG", quality=70)
     return DG2File.encode(encode_19794_5(out.getvalue(), 48, 64))
 
+
 TARGETS: dict[str, tuple[Callable[[bytes], object], bytes]] = {
     "TLV": (lambda raw: [t.children() for t in tlv.iter_tlv(raw) if t.constructed], GROUPS[1]),
     "EF.COM": (COMFile.parse, COM),
@@ -86,7 +87,10 @@ TARGETS: dict[str, tuple[Callable[[bytes], object], bytes]] = {
     "DG2": (lambda raw: [f.decode() for f in DG2File.parse(raw).faces[:1]], _small_dg2()),
     "DG14": (DG14File.parse, GROUPS[14]),
     "DG15": (_dg15, GROUPS[15]),
-    "EF.CardAccess": (lambda raw: __import__("emrtd.security_infos").security_infos.parse(raw), CARD_ACCESS),
+    "EF.CardAccess": (
+        lambda raw: __import__("emrtd.security_infos").security_infos.parse(raw),
+        CARD_ACCESS,
+    ),
     "EF.SOD (CMS)": (_sod_checks, SOD),
     "master list (CMS)": (lambda raw: (verify_master_list(raw), load_certificates(raw, "ml")), ML),
 }

@@ -1,0 +1,123 @@
+"""Building blocks checked against independent implementations: curves against OpenSSL
+(through `cryptography`), APDU encodings, faces in JPEG 2000, RSA active authentication."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from emrtd import MalformedData
+from emrtd.active_auth import verify_rsa_9796_2
+from emrtd.apdu import Command, parse_command
+from emrtd.crypto import AES128, AES256, TDES
+from emrtd.curves import STANDARD_CURVES
+from emrtd.lds.dg2 import JPEG2000, DG2File, encode_19794_5
+from emrtd.sm import SecureChannel
+from tests.emrtd.issuer import portrait_jpeg
+
+CRYPTOGRAPHY_CURVES = {
+    "P-192": ec.SECP192R1, "P-224": ec.SECP224R1, "P-256": ec.SECP256R1, "P-384": ec.SECP384R1,
+    "P-521": ec.SECP521R1, "brainpoolP256r1": ec.BrainpoolP256R1,
+    "brainpoolP384r1": ec.BrainpoolP384R1, "brainpoolP512r1": ec.BrainpoolP512R1,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("parameter_id", sorted(STANDARD_CURVES))
+def test_every_standard_curve_is_a_group_of_its_order(parameter_id: int) -> None:
+    curve = STANDARD_CURVES[parameter_id]
+    assert curve.on_curve(curve.g)
+    assert curve.mul(curve.n, curve.g) is None
+    k = curve.random_scalar()
+    assert curve.add(curve.mul(k, curve.g), curve.mul(curve.n - k, curve.g)) is None
+
+
+@pytest.mark.parametrize("name", sorted(CRYPTOGRAPHY_CURVES))
+def test_scalar_multiplication_agrees_with_openssl(name: str) -> None:
+    curve = next(c for c in STANDARD_CURVES.values() if c.name == name)
+    k = curve.random_scalar()
+    numbers = ec.derive_private_key(k, CRYPTOGRAPHY_CURVES[name]()).public_key().public_numbers()
+    assert curve.mul(k, curve.g) == (numbers.x, numbers.y)
+
+
+def test_a_point_off_the_curve_is_refused() -> None:
+    curve = STANDARD_CURVES[12]
+    x, y = curve.g
+    with pytest.raises(MalformedData, match="not on P-256"):
+        curve.decode(b"\x04" + x.to_bytes(32, "big") + (y + 1).to_bytes(32, "big"))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        Command(0x00, 0xA4, 0x04, 0x0C, bytes(7)),
+        Command(0x00, 0xB0, 0x01, 0x00, le=256),
+        Command(0x00, 0xB0, 0x00, 0x00, le=4000),
+        Command(0x0C, 0xD6, 0x00, 0x00, bytes(300), le=65536),
+        Command(0x00, 0x84, 0x00, 0x00),
+    ],
+)
+def test_short_and_extended_apdus_round_trip(command: Command) -> None:
+    assert parse_command(command.encode()) == command
+
+
+def test_extended_length_encoding_follows_iso_7816_4() -> None:
+    assert Command(0x00, 0xB0, 0x00, 0x00, le=4000).encode().hex() == "00b00000000fa0"
+    assert Command(0x00, 0xD6, 0, 0, bytes(300)).encode()[4:7].hex() == "00012c"
+
+
+@pytest.mark.parametrize("suite", [TDES, AES128, AES256], ids=lambda s: s.name)
+def test_secure_messaging_wraps_long_reads_with_extended_le(suite) -> None:  # type: ignore[no-untyped-def]
+    channel = SecureChannel(suite, os.urandom(suite.key_length), os.urandom(16), 0)
+    wrapped = channel.wrap(Command(0x00, 0xB0, 0x00, 0x00, le=1000))
+    parsed = parse_command(wrapped)
+    assert parsed.cla == 0x0C and parsed.le == 65536
+    assert bytes.fromhex("970203e8") in parsed.data
+
+
+def test_a_jpeg_2000_portrait_decodes_with_pillow() -> None:
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(portrait_jpeg())).resize((120, 160))
+    out = io.BytesIO()
+    image.save(out, "JPEG2000")
+    face = DG2File.parse(DG2File.encode(encode_19794_5(out.getvalue(), 120, 160, JPEG2000))).faces[
+        0
+    ]
+    assert face.mime == JPEG2000 and face.extension == ".jp2"
+    assert face.decode().size == (120, 160)
+
+
+def test_an_undecodable_portrait_is_a_clear_error() -> None:
+    face = DG2File.parse(DG2File.encode(encode_19794_5(b"\xff\xd8garbage", 10, 10))).faces[0]
+    with pytest.raises(MalformedData, match="DG2: the face image does not decode"):
+        face.decode()
+
+
+def _rsa_9796_2_sign(key: rsa.RSAPrivateKey, challenge: bytes, trailer_sha256: bool) -> bytes:
+    import hashlib
+
+    numbers = key.private_numbers()
+    n = numbers.public_numbers.n
+    size = (n.bit_length() + 7) // 8
+    if trailer_sha256:
+        m1 = os.urandom(size - 2 - 32 - 1)
+        rep = b"\x6a" + m1 + hashlib.sha256(m1 + challenge).digest() + b"\x34\xcc"
+    else:
+        m1 = os.urandom(size - 22)
+        rep = b"\x6a" + m1 + hashlib.sha1(m1 + challenge).digest() + b"\xbc"
+    return pow(int.from_bytes(rep, "big"), numbers.d, n).to_bytes(size, "big")
+
+
+@pytest.mark.parametrize("sha256", [False, True])
+def test_rsa_active_authentication_recovers_the_challenge_hash(sha256: bool) -> None:
+    from cryptography.exceptions import InvalidSignature
+
+    key = rsa.generate_private_key(65537, 1024)
+    challenge = os.urandom(8)
+    signature = _rsa_9796_2_sign(key, challenge, sha256)
+    verify_rsa_9796_2(key.public_key(), challenge, signature)
+    with pytest.raises(InvalidSignature):
+        verify_rsa_9796_2(key.public_key(), os.urandom(8), signature)
