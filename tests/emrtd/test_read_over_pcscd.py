@@ -151,27 +151,6 @@ def test_a_card_removed_mid_read_says_so_and_reads_when_placed_again(
     assert report.genuine
 
 
-def test_the_reader_reports_cards_arriving_and_leaving(
-    put_on_reader: PutOnReader,
-    pcscd,  # type: ignore[no-untyped-def]
-) -> None:
-    from drivers.base import wait_for
-    from drivers.pcsc import CardInserted
-    from drivers.pcsc import CardRemoved as Removed
-
-    events: list[object] = []
-    device = PCSCReader(pcscd.reader)
-    device.notifier.add(events.append)
-    with device:
-        assert wait_for(lambda: device.health.value == "connected", 5)
-        card = put_on_reader(make_passport())
-        assert wait_for(lambda: any(isinstance(e, CardInserted) for e in events), 5)
-        card.remove()
-        assert wait_for(lambda: any(isinstance(e, Removed) for e in events), 5)
-    inserted = next(e for e in events if isinstance(e, CardInserted))
-    assert inserted.atr.startswith(b"\x3b")
-
-
 def test_reading_at_a_later_date_sees_the_document_signer_expire(
     put_on_reader: PutOnReader, reader: PCSCReader
 ) -> None:
