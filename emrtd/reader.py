@@ -28,8 +28,10 @@ from emrtd.checks import FAIL, PASS, SKIPPED, Check
 from emrtd.keys import AccessKey, MRZKey
 from emrtd.lds import DATA_GROUPS, EF_COM, EF_SOD
 from emrtd.lds.com import COMFile
+from emrtd.lds.details import DG11File, DG12File
 from emrtd.lds.dg1 import DG1File
 from emrtd.lds.dg2 import DG2File, FaceImage
+from emrtd.lds.dg7 import DG7File
 from emrtd.lds.dg14 import DG14File
 from emrtd.lds.dg15 import DG15File
 from emrtd.lds.sod import SODFile
@@ -54,6 +56,7 @@ class ChipReport:
     apdus: int = 0
     card_ms: float = 0.0
     problems: list[str] = field(default_factory=list)  # data groups that did not parse
+    details: dict[str, Any] = field(default_factory=dict)  # DG11/DG12 fields, DG7 images
 
     @property
     def genuine(self) -> bool:
@@ -91,6 +94,7 @@ class ChipReport:
             ],
             "checks": [c.to_dict() for c in self.checks],
             "problems": list(self.problems),
+            "details": {k: v for k, v in self.details.items() if k != "signatures"},
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "apdus": self.apdus,
             "card_ms": round(self.card_ms, 1),
@@ -187,6 +191,16 @@ def read_chip(
                 report.dg1_lines = DG1File.parse(raw).lines
             elif number == 2:
                 report.faces = DG2File.parse(raw).faces
+            elif number == 7:
+                report.details["signatures"] = list(DG7File.parse(raw).images)
+                report.details["signature_images"] = len(report.details["signatures"])
+            elif number == 11:
+                report.details["dg11"] = DG11File.parse(raw).fields
+            elif number == 12:
+                dg12 = DG12File.parse(raw)
+                report.details["dg12"] = dg12.fields
+                if dg12.images:
+                    report.details["dg12_images"] = sorted(dg12.images)
         except MalformedData as exc:
             report.problems.append(str(exc))
         clock.lap(ref.name.lower())

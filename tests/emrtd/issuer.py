@@ -210,14 +210,32 @@ def make_passport(
     portrait: bytes | None = None,
     forge_dg2: bool = False,
     can: str | None = CAN,
+    dg1_lines: tuple[str, ...] | None = None,
+    details: bool = False,
 ) -> Passport:
     """A passport whose SOD covers its data groups (unless `forge_dg2`: DG2 changed after)."""
     pki = pki or default_pki()
     jpeg = portrait if portrait is not None else portrait_jpeg()
     groups: dict[int, bytes] = {
-        1: DG1File.encode(lines),
+        1: DG1File.encode(dg1_lines or lines),
         2: DG2File.encode(encode_19794_5(jpeg, 360, 480)),
     }
+    if details:
+        groups[11] = tlv.encode(
+            DATA_GROUPS[11].tag,
+            tlv.encode(0x5C, b"\x5f\x0e\x5f\x11")
+            + tlv.encode(0x5F0E, b"ERIKSSON<<ANNA<MARIA")
+            + tlv.encode(0x5F11, b"ZENITH,UTO"),
+        )
+        groups[12] = tlv.encode(
+            DATA_GROUPS[12].tag,
+            tlv.encode(0x5C, b"\x5f\x19\x5f\x26")
+            + tlv.encode(0x5F19, b"UTOPIA PASSPORT OFFICE")
+            + tlv.encode(0x5F26, b"20250102"),
+        )
+        groups[7] = tlv.encode(
+            DATA_GROUPS[7].tag, tlv.encode(0x02, b"\x01") + tlv.encode(0x5F43, jpeg[:400])
+        )
     ca_setup = None
     infos14: list[SecurityInfo] = []
     if chip_auth:

@@ -152,3 +152,18 @@ def test_kiosk_devices_lists_the_pc_sc_readers(pcscd: Pcscd) -> None:
     pcsc = [d for d in found if d["kind"] == "pcsc"]
     assert [d["path"] for d in pcsc] == ["Virtual PCD 00 00", "Virtual PCD 00 01"]
     assert all(d["driver"] == "pcsc" for d in pcsc)
+
+
+def test_chip_read_shows_where_the_chip_mrz_differs_from_the_printed_one(
+    put_on_reader: PutOnReader, pcscd: Pcscd, tmp_path: Path
+) -> None:
+    altered = (TD3[0].replace("ANNA<MARIA", "ANNA<MARTA"), TD3[1])
+    put_on_reader(make_passport(dg1_lines=altered, details=True))
+    result = kiosk("chip", "read", "--mrz", *TD3, "--trust", str(trust_dir(tmp_path)), "--json")
+    report = json.loads(result.stdout)
+    assert report["verdict"] == "genuine"  # the chip is genuine; the printed page is not its twin
+    assert report["dg1_differences"] == ["given_names: printed 'ANNA MARIA', chip 'ANNA MARTA'"]
+    assert report["details"]["dg11"]["place_of_birth"] == ["ZENITH,UTO"]
+    assert report["details"]["dg12"]["issuing_authority"] == ["UTOPIA PASSPORT OFFICE"]
+    assert report["details"]["signature_images"] == 1
+    assert {"DG7", "DG11", "DG12"} <= set(report["data_groups"])

@@ -121,3 +121,18 @@ def test_rsa_active_authentication_recovers_the_challenge_hash(sha256: bool) -> 
     verify_rsa_9796_2(key.public_key(), challenge, signature)
     with pytest.raises(InvalidSignature):
         verify_rsa_9796_2(key.public_key(), os.urandom(8), signature)
+
+
+def test_an_iso_39794_5_face_block_yields_its_jpeg() -> None:
+    from emrtd import tlv
+
+    jpeg = portrait_jpeg()
+    # representation block -> image representation -> image data (context tags, DER)
+    block = tlv.encode(
+        0xA1, tlv.encode(0xA0, tlv.encode(0x30, tlv.encode(0x80, jpeg) + tlv.encode(0x81, b"\x01")))
+    )
+    template = tlv.encode(0x7F60, tlv.encode(0xA1, b"") + tlv.encode(0x7F2E, block))
+    raw = tlv.encode(0x75, tlv.encode(0x7F61, tlv.encode(0x02, b"\x01") + template))
+    face = DG2File.parse(raw).faces[0]
+    assert face.standard == "ISO 39794-5" and face.data == jpeg
+    assert face.decode().size == (360, 480)
