@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from emrtd import CardError, CardRemoved, MalformedData, tlv
+from emrtd import CardRemoved, MalformedData, tlv
 from emrtd.apdu import Command, Response
 from emrtd.lds import EF_CARD_ACCESS, FileRef
 from emrtd.sm import SecureChannel
@@ -98,9 +98,4 @@ class PassportService:
             0x00, 0xB1, 0x00, 0x00, tlv.encode(0x54, offset.to_bytes(3, "big")), le=length + 4
         )
         answer = self.send(command).check(f"READ BINARY {name}")
-        try:
-            return tlv.parse(answer, 0x53, f"{name} (odd READ BINARY)").value
-        except MalformedData:
-            raise
-        except CardError:
-            raise
+        return tlv.parse(answer, 0x53, f"{name} (odd READ BINARY)").value

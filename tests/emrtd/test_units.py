@@ -136,3 +136,24 @@ def test_an_iso_39794_5_face_block_yields_its_jpeg() -> None:
     face = DG2File.parse(raw).faces[0]
     assert face.standard == "ISO 39794-5" and face.data == jpeg
     assert face.decode().size == (360, 480)
+
+
+def test_a_dg2_past_32_kb_is_read_with_odd_read_binary_under_secure_messaging() -> None:
+    from PIL import Image
+
+    from drivers.sim.passport import PassportChip
+    from emrtd.reader import read_chip
+    from emrtd.trust import TrustStore
+    from tests.emrtd.issuer import make_passport
+
+    big = io.BytesIO()
+    Image.open(io.BytesIO(portrait_jpeg())).resize((720, 960)).save(big, "JPEG", quality=95)
+    assert len(big.getvalue()) > 40_000
+    passport = make_passport(portrait=big.getvalue(), chip_auth=False, active_auth=None)
+    chip = PassportChip(passport.profile)
+    report = read_chip(
+        chip.apdu, passport.key, trust=TrustStore(certificates=[passport.pki.csca]), groups=(1, 2)
+    )
+    assert report.genuine, report.to_dict()
+    assert report.faces[0].data == big.getvalue()
+    assert any(command[1] == 0xB1 for command in chip.commands)
