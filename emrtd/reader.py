@@ -160,7 +160,10 @@ def read_chip(
     clock.lap("access")
 
     com = COMFile.parse(_read(service, report, EF_COM.name, EF_COM))
-    present = [n for n in groups if n in com.data_groups]
+    # DG14 and DG15 carry the chip's keys: always read when present, whatever `groups` says,
+    # or a cloned chip would pass as "chip authentication not offered".
+    wanted = (*groups, *(n for n in (14, 15) if n not in groups))
+    present = [n for n in wanted if n in com.data_groups]
     sod_raw = _read(service, report, EF_SOD.name, EF_SOD)
     clock.lap("com_sod")
 

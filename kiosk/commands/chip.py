@@ -1,8 +1,7 @@
 """`kiosk chip read`: read and authenticate a passport chip on a PC/SC reader (issue #17).
 
-The chip's keys come from the printed MRZ (parsed here with `mrz`) or a CAN; `emrtd` does the
-protocol over the reader's `transceive`; the chip's DG1 is parsed with `mrz` too and compared
-with the printed MRZ. Exit 1 when the chip is not genuine or could not be read.
+Argument handling and printing only; the read itself is `kiosk.chip.read_document`. Exit 1
+when the chip is not genuine or could not be read.
 """
 
 from __future__ import annotations
@@ -16,9 +15,6 @@ from typing import Any
 
 from kiosk import KioskError, UsageError
 from kiosk.commands import Subparsers
-
-#: Reads tried when the passport leaves the reader mid-read.
-ATTEMPTS = 3
 
 
 def register(subparsers: Subparsers) -> None:
@@ -59,7 +55,8 @@ def default_trust_dir() -> Path:
 def _key(args: argparse.Namespace) -> tuple[Any, Any]:
     """The emrtd access key and the parsed printed MRZ (None with --can)."""
     from emrtd import EMRTDError
-    from emrtd.keys import CANKey, MRZKey
+    from emrtd.keys import CANKey
+    from kiosk.chip import mrz_key
 
     try:
         if args.can is not None:
@@ -67,13 +64,7 @@ def _key(args: argparse.Namespace) -> tuple[Any, Any]:
         import mrz
 
         printed = mrz.parse(args.mrz)
-        if not printed.checks.get("document_number", False):
-            raise UsageError("--mrz: the document number fails its check digit; retype the MRZ")
-        if not (printed.birth_date_raw and printed.expiry_date_raw):
-            raise UsageError("--mrz: birth and expiry dates are needed for the chip key")
-        return MRZKey(
-            printed.document_number, printed.birth_date_raw, printed.expiry_date_raw
-        ), printed
+        return mrz_key(printed), printed
     except EMRTDError as exc:
         raise UsageError(f"--mrz/--can: {exc}") from None
 
@@ -93,22 +84,6 @@ def _reader(name: str | None) -> Any:
     return PCSCReader(name)
 
 
-def dg1_differences(printed: Any, chip_lines: tuple[str, ...]) -> list[str]:
-    """Fields where the chip's MRZ differs from the printed one (empty: identical)."""
-    import mrz
-
-    try:
-        chip = mrz.parse(list(chip_lines), strict=True)
-    except mrz.MRZError as exc:
-        return [f"chip DG1 does not parse: {exc}"]
-    a, b = printed.to_dict(), chip.to_dict()
-    fields = (
-        "document_code", "issuing_state", "document_number", "nationality", "birth_date",
-        "sex", "expiry_date", "surname", "given_names", "optional_data",
-    )  # fmt: skip
-    return [f"{f}: printed {a[f]!r}, chip {b[f]!r}" for f in fields if a.get(f) != b.get(f)]
-
-
 def _write_portrait(path: Path, face: Any) -> None:
     suffix = path.suffix.lower()
     if (suffix in (".jpg", ".jpeg") and face.mime == "image/jpeg") or (
@@ -120,9 +95,8 @@ def _write_portrait(path: Path, face: Any) -> None:
 
 
 def run_read(args: argparse.Namespace) -> int:
-    from emrtd import AccessDenied, CardRemoved, EMRTDError
-    from emrtd.reader import read_chip
     from emrtd.trust import TrustStore
+    from kiosk.chip import GENUINE, read_document
 
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
@@ -131,43 +105,27 @@ def run_read(args: argparse.Namespace) -> int:
     key, printed = _key(args)
     trust_dir = args.trust or default_trust_dir()
     trust = TrustStore.load(trust_dir) if trust_dir.is_dir() else TrustStore()
-    reader = _reader(args.reader)
-    report = None
-    reason = ""
-    try:
-        for attempt in range(1, ATTEMPTS + 1):
-            reader.wait_for_card(args.timeout)
-            try:
-                report = read_chip(reader.transceive, key, trust=trust)
-                break
-            except CardRemoved as exc:
-                reason = str(exc)
-                print(f"kiosk: {CardRemoved()} (attempt {attempt} of {ATTEMPTS})", file=sys.stderr)
-                reader.disconnect()
-                reader.wait_for_removal(2.0)
-            except (AccessDenied, EMRTDError) as exc:
-                reason = str(exc)
-                break
-    finally:
-        reader.disconnect()
-    if report is None:
-        if args.json:
-            print(json.dumps({"verdict": "not read", "reason": reason}))
-        else:
-            print(f"chip: not read ({reason})")
+    outcome = read_document(
+        _reader(args.reader),
+        key,
+        trust=trust,
+        printed=printed,
+        timeout=args.timeout,
+        on_retry=lambda message: print(f"kiosk: {message}", file=sys.stderr),
+    )
+    if outcome.report is None:
+        print(json.dumps(outcome.to_json()) if args.json else outcome.line)
         return 1
-    result = report.to_dict()
-    if printed is not None and report.dg1_lines:
-        result["dg1_differences"] = dg1_differences(printed, report.dg1_lines)
-    if args.portrait is not None and report.faces:
-        _write_portrait(args.portrait, report.faces[0])
+    result = outcome.to_json()
+    if args.portrait is not None and outcome.report.faces:
+        _write_portrait(args.portrait, outcome.report.faces[0])
         result["portrait"] = str(args.portrait)
     result["trust_store"] = str(trust_dir)
     if args.json:
         print(json.dumps(result))
     else:
         _print_text(result)
-    return 0 if report.genuine else 1
+    return 0 if outcome.state == GENUINE else 1
 
 
 def _print_text(result: dict[str, Any]) -> None:

@@ -206,6 +206,7 @@ def make_passport(
     pace_cipher: str = "2",  # 1 3DES, 2 AES-128, 3 AES-192, 4 AES-256
     bac: bool = True,
     chip_auth: bool = True,
+    chip_auth_cipher: str = "2",  # 1 3DES (MSE:Set KAT), 2 AES-128 (MSE:Set AT + GA)
     active_auth: str | None = "ec",  # "ec" | "rsa" | None
     portrait: bytes | None = None,
     forge_dg2: bool = False,
@@ -244,12 +245,13 @@ def make_passport(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         infos14.append(security_info("0.4.0.127.0.7.2.2.1.2", core.Any.load(spki)))
-        infos14.append(security_info("0.4.0.127.0.7.2.2.3.2.2", core.Integer(1)))
+        ca_oid = f"0.4.0.127.0.7.2.2.3.2.{chip_auth_cipher}"
+        infos14.append(security_info(ca_oid, core.Integer(1)))
         ca_setup = ChipAuthSetup(
-            oid_bytes("0.4.0.127.0.7.2.2.3.2.2"),
+            oid_bytes(ca_oid),
             ca_private.private_numbers().private_value,
             domain(12),
-            SymmetricKind("AES", 16),
+            SymmetricKind("3DES", 16) if chip_auth_cipher == "1" else SymmetricKind("AES", 16),
         )
     aa_key = None
     if active_auth == "ec":

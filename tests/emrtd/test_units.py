@@ -157,3 +157,39 @@ def test_a_dg2_past_32_kb_is_read_with_odd_read_binary_under_secure_messaging() 
     assert report.genuine, report.to_dict()
     assert report.faces[0].data == big.getvalue()
     assert any(command[1] == 0xB1 for command in chip.commands)
+
+
+def test_chip_authentication_with_3des_after_bac_uses_mse_set_kat() -> None:
+    from drivers.sim.passport import PassportChip
+    from emrtd.reader import read_chip
+    from emrtd.trust import TrustStore
+    from tests.emrtd.issuer import make_passport
+
+    passport = make_passport(pace_parameter_id=None, chip_auth_cipher="1", active_auth=None)
+    chip = PassportChip(passport.profile)
+    report = read_chip(
+        chip.apdu, passport.key, trust=TrustStore(certificates=[passport.pki.csca]), groups=(1, 14)
+    )
+    assert report.access == "BAC" and report.genuine
+    assert {c.name: c.reason for c in report.checks}["chip authentication"] == "P-256, 3DES"
+
+
+def test_a_cloned_chip_without_the_private_key_fails_chip_authentication() -> None:
+    from drivers.sim.passport import PassportChip
+    from emrtd.reader import read_chip
+    from emrtd.trust import TrustStore
+    from tests.emrtd.issuer import make_passport
+
+    passport = make_passport(active_auth=None)
+    assert passport.profile.chip_auth is not None
+    passport.profile.chip_auth.private_key += 1  # data copied, key unknown to the cloner
+    report = read_chip(
+        PassportChip(passport.profile).apdu,
+        passport.key,
+        trust=TrustStore(certificates=[passport.pki.csca]),
+        groups=(1,),
+    )
+    assert not report.genuine
+    assert report.reason.startswith(
+        "chip authentication: the chip could not continue under the new keys"
+    )
