@@ -68,7 +68,10 @@ class SecureChannel:
         self.ssc += 1
         response = Response.decode(raw)
         if not response.data:
-            # Errors such as 6982 come back unprotected: the session is over.
+            # Errors such as 6982 may come back unprotected (the session is then over); a
+            # success never may: a plain 9000 here could be anyone's.
+            if response.sw == 0x9000:
+                raise SecureMessagingError("the chip answered without secure messaging")
             return response
         try:
             objects = {obj.tag: obj for obj in tlv.iter_tlv(response.data)}

@@ -187,3 +187,12 @@ def test_a_chip_refusing_the_terminal_token_means_access_denied() -> None:
             G1_INFO,
             ephemeral=iter([SK_MAP_IFD, SK_DH_IFD]),
         )
+
+
+def test_an_unprotected_success_under_secure_messaging_is_refused() -> None:
+    from emrtd import SecureMessagingError
+
+    channel = SecureChannel(TDES, bytes(16), bytes(16), 0)
+    with pytest.raises(SecureMessagingError, match="without secure messaging"):
+        channel.unwrap(H("9000"))
+    assert channel.unwrap(H("6982")).sw == 0x6982

@@ -117,6 +117,19 @@ def test_mutated_inputs_raise_only_clear_errors(name: str) -> None:
     assert time.monotonic() - started < 30
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_mutated_inputs_long_round(name: str) -> None:
+    """Twenty times the default round, other seeds (run with --slow)."""
+    parse, original = TARGETS[name]
+    rng = random.Random(f"emrtd-long-{name}")
+    for _ in range(MUTATIONS_PER_TARGET * 20):
+        try:
+            parse(mutate(original, rng))
+        except EMRTDError as exc:
+            assert str(exc) and "\n" not in str(exc)
+
+
 def test_the_property_covers_more_than_ten_thousand_inputs() -> None:
     assert MUTATIONS_PER_TARGET * len(TARGETS) >= 10_000
 

@@ -193,3 +193,17 @@ def test_a_cloned_chip_without_the_private_key_fails_chip_authentication() -> No
     assert report.reason.startswith(
         "chip authentication: the chip could not continue under the new keys"
     )
+
+
+def test_a_can_cannot_open_a_chip_without_pace() -> None:
+    from drivers.sim.passport import PassportChip
+    from emrtd import AccessDenied
+    from emrtd.keys import CANKey
+    from emrtd.reader import read_chip
+    from tests.emrtd.issuer import make_passport
+
+    chip = PassportChip(
+        make_passport(pace_parameter_id=None, chip_auth=False, active_auth=None).profile
+    )
+    with pytest.raises(AccessDenied, match="BAC needs the MRZ, not a CAN"):
+        read_chip(chip.apdu, CANKey("123456"), trust=None)
