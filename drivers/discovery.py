@@ -170,6 +170,8 @@ def resolve(device: str, driver: str | None) -> Target:
         if driver not in (None, "uru4000"):
             raise DeviceError(f"{device} is a USB scanner: only the uru4000 driver fits")
         return Target("uru4000", device, bus, address)
+    if device.startswith("pcsc:") or driver == "pcsc":
+        return Target("pcsc", device.removeprefix("pcsc:"))
     for prefix in ("serial:", "video:"):
         if device.startswith(prefix):
             device = device[len(prefix) :]

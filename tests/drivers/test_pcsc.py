@@ -86,3 +86,18 @@ def test_without_pcscd_the_cli_says_to_start_it(tmp_path) -> None:  # type: igno
         timeout=60,
     )
     assert devices.returncode == 0 and '"pcsc"' not in devices.stdout
+
+
+def test_kiosk_devices_test_reports_the_card_on_a_reader(pcscd: Pcscd) -> None:
+    card = VpcdCard(a_card(), port=pcscd.port + 1)
+    card.insert()
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "kiosk", "devices", "test", f"pcsc:{pcscd.second_reader}", "--json", "--timeout", "5"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    finally:
+        card.remove()
+    assert run.returncode == 0, run.stderr
+    assert '"emrtd": true' in run.stdout and '"atr": "3b88' in run.stdout
+    assert wait_for(lambda: card_present(pcscd.second_reader) is None, 5)
