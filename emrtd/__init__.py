@@ -12,6 +12,23 @@ status word; it raises `ConnectionError` (or any `OSError`) when the card went a
 
 from __future__ import annotations
 
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.x509 import InvalidVersion
+
+#: What the decoders underneath (asn1crypto is lazy, cryptography strict) raise on malformed
+#: input; every place that decodes catches these and says which object was malformed.
+DECODE_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    UnsupportedAlgorithm,
+    InvalidVersion,
+)
+#: The same, plus a signature that does not verify.
+SIGNATURE_ERRORS: tuple[type[Exception], ...] = (InvalidSignature, *DECODE_ERRORS)
+
 
 class EMRTDError(Exception):
     """Base class of chip errors; the message says what an officer or technician can do."""
@@ -96,6 +113,8 @@ def status_text(sw: int) -> str:
 
 
 __all__ = [
+    "DECODE_ERRORS",
+    "SIGNATURE_ERRORS",
     "AccessDenied",
     "CardError",
     "CardRemoved",

@@ -10,7 +10,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa, utils
 
-from emrtd import CardError, EMRTDError
+from emrtd import SIGNATURE_ERRORS, CardError, EMRTDError
 from emrtd.apdu import Command
 from emrtd.checks import FAIL, PASS, Check
 from emrtd.service import PassportService
@@ -71,6 +71,6 @@ def authenticate(service: PassportService, public_key: object, signature_oid: st
             )
             public_key.verify(der, challenge, ec.ECDSA(algorithm()))
             return Check(NAME, PASS, f"ECDSA {public_key.curve.name}")
-    except (InvalidSignature, ValueError) as exc:
+    except SIGNATURE_ERRORS as exc:
         return Check(NAME, FAIL, f"the chip's signature does not verify ({exc or 'bad signature'})")
     raise EMRTDError("DG15 holds a key type active authentication does not use")

@@ -9,10 +9,11 @@ from datetime import datetime
 
 from asn1crypto import cms
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
+from emrtd import DECODE_ERRORS, SIGNATURE_ERRORS
 from emrtd.checks import FAIL, PASS, SKIPPED, Check
 from emrtd.lds.sod import LDS_SECURITY_OBJECT, SODFile
 from emrtd.trust import TrustStore
@@ -93,7 +94,7 @@ def check_signature(sod: SODFile) -> tuple[Check, x509.Certificate | None]:
     name = "sod signature"
     try:
         ds = _signer_certificate(sod)
-    except (ValueError, TypeError, KeyError, UnsupportedAlgorithm) as exc:
+    except DECODE_ERRORS as exc:
         return Check(name, FAIL, f"the DS certificate does not decode: {exc}"), None
     if ds is None:
         return Check(name, FAIL, "the SOD carries no Document Signer certificate"), None
@@ -116,7 +117,7 @@ def check_signature(sod: SODFile) -> tuple[Check, x509.Certificate | None]:
         verify_signature(ds.public_key(), signer, message)
     except InvalidSignature:
         return Check(name, FAIL, "the signature does not verify with the DS certificate"), ds
-    except (ValueError, TypeError, KeyError, UnsupportedAlgorithm) as exc:
+    except DECODE_ERRORS as exc:
         return Check(name, FAIL, f"cannot verify: {exc}"), ds
     return Check(name, PASS, f"signed by {ds.subject.rfc4514_string()}"), ds
 
@@ -136,7 +137,7 @@ def check_chain(ds: x509.Certificate | None, trust: TrustStore | None, at: datet
     for candidate in trust.issuers_of(ds):
         try:
             ds.verify_directly_issued_by(candidate)
-        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+        except SIGNATURE_ERRORS:
             continue
         issuer = candidate
         break

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from asn1crypto import core, keys
 
-from emrtd import MalformedData, NotSupported
+from emrtd import DECODE_ERRORS, MalformedData, NotSupported
 from emrtd.crypto import AES128, AES192, AES256, TDES, Suite
 from emrtd.curves import STANDARD_CURVES, Curve, curve_for
 
@@ -190,6 +190,6 @@ def parse(data: bytes, what: str = "SecurityInfos") -> SecurityInfos:
                 )
             else:
                 result.unknown.append(oid)
-        except (ValueError, TypeError, KeyError) as exc:
+        except DECODE_ERRORS as exc:
             raise MalformedData(f"{what}: a SecurityInfo is malformed ({exc})") from None
     return result

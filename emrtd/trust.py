@@ -14,11 +14,13 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from emrtd import EMRTDError, MalformedData
+from emrtd import DECODE_ERRORS, SIGNATURE_ERRORS, EMRTDError, MalformedData
 
 log = logging.getLogger(__name__)
 
 CSCA_MASTER_LIST = "2.23.136.1.1.2"
+#: A file in the store that cannot be read is skipped with a warning, not fatal.
+_UNREADABLE: tuple[type[Exception], ...] = (*DECODE_ERRORS, MalformedData)
 
 
 class CscaCertificates(core.SetOf):
@@ -56,7 +58,7 @@ def load_certificates(data: bytes, source: str) -> list[bytes]:
                 continue
         except MalformedData:
             raise
-        except (ValueError, TypeError, KeyError, IndexError) as exc:
+        except DECODE_ERRORS as exc:
             if certs or _is_master_list(der):
                 raise MalformedData(f"{source}: the master list is malformed ({exc})") from None
         try:
@@ -77,21 +79,20 @@ def _is_master_list(der: bytes) -> bool:
         return bool(
             info["content"]["encap_content_info"]["content_type"].dotted == CSCA_MASTER_LIST
         )
-    except (ValueError, TypeError, KeyError, IndexError):
+    except DECODE_ERRORS:
         return False
 
 
 def verify_master_list(data: bytes) -> str | None:
     try:
         return _verify_master_list(data)
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
+    except DECODE_ERRORS as exc:
         raise MalformedData(f"the master list is malformed ({exc}): not imported") from None
 
 
 def _verify_master_list(data: bytes) -> str | None:
     """The signer of an ICAO master list if its CMS signature holds; None if `data` is not a
     master list; `MalformedData` when the signature does not verify (nothing is imported)."""
-    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
     from emrtd.passive_auth import digest, verify_signature
 
@@ -109,7 +110,7 @@ def _verify_master_list(data: bytes) -> str | None:
         signer = signed["signer_infos"][0]
         sid = signer["sid"]
         certs = [c.chosen for c in signed["certificates"] if c.name == "certificate"]
-    except (ValueError, TypeError, KeyError, IndexError):
+    except DECODE_ERRORS:
         return None
     for cert in certs:
         if sid.name == "issuer_and_serial_number":
@@ -135,7 +136,7 @@ def _verify_master_list(data: bytes) -> str | None:
             verify_signature(
                 x509.load_der_x509_certificate(cert.dump()).public_key(), signer, message
             )
-        except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        except SIGNATURE_ERRORS as exc:
             raise MalformedData(
                 f"the master list's signature does not verify ({exc or 'bad signature'}): "
                 "not imported"
@@ -170,7 +171,7 @@ class TrustStore:
                 elif suffix in (".der", ".cer", ".crt", ".pem"):
                     for der in load_certificates(path.read_bytes(), str(path)):
                         store.certificates.append(x509.load_der_x509_certificate(der))
-            except (ValueError, MalformedData) as exc:
+            except _UNREADABLE as exc:
                 log.warning("trust store: skipping %s: %s", path, exc)
         return store
 

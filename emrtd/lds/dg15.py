@@ -8,7 +8,7 @@ from typing import Any
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-from emrtd import MalformedData, NotSupported, tlv
+from emrtd import DECODE_ERRORS, MalformedData, NotSupported, tlv
 from emrtd.lds import DATA_GROUPS
 
 
@@ -37,7 +37,7 @@ class DG15File:
         try:
             info = keys.PublicKeyInfo.load(self.key_der)
             curve, point = ec_public_key(info)
-        except (ValueError, TypeError, KeyError) as exc:
+        except DECODE_ERRORS as exc:
             raise MalformedData(f"DG15: the public key does not decode ({exc})") from None
         from cryptography.hazmat.primitives.asymmetric import ec
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from asn1crypto import algos, cms, core, x509
 
-from emrtd import MalformedData, tlv
+from emrtd import DECODE_ERRORS, MalformedData, tlv
 from emrtd.lds import EF_SOD
 
 LDS_SECURITY_OBJECT = "2.23.136.1.1.1"
@@ -79,6 +79,6 @@ class SODFile:
             signed.native  # noqa: B018
         except MalformedData:
             raise
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        except DECODE_ERRORS as exc:
             raise MalformedData(f"EF.SOD: the CMS structure is malformed ({exc})") from None
         return cls(outer.value, signed, algorithm, hashes, econtent)
