@@ -49,6 +49,11 @@ def default_trust_dir() -> Path:
         return Path(os.environ["KIOSK_STATE_DIR"]) / "csca"
     from kiosk import config
 
+    if not config.default_path().exists():
+        raise KioskError(
+            f"no trust store: {config.default_path()} does not exist; pass --trust DIR or set "
+            "KIOSK_STATE_DIR (a provisioned kiosk keeps it in STATE_DIR/csca)"
+        )
     return config.load(None).state_dir / "csca"
 
 

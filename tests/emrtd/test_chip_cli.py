@@ -106,6 +106,26 @@ def test_chip_read_retries_after_the_card_was_pulled_away(
     assert json.loads(result.stdout)["verdict"] == "genuine"
 
 
+def test_chip_read_without_a_trust_store_says_where_to_get_one(
+    pcscd: Pcscd, tmp_path: Path
+) -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("KIOSK_STATE_DIR", "KIOSK_CONFIG")}
+    env["KIOSK_CONFIG"] = str(tmp_path / "missing.toml")
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk", "chip", "read", "--can", CAN],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr.startswith("kiosk: error: no trust store:") and "--trust DIR" in result.stderr
+    )
+
+
 def test_chip_read_refuses_a_bad_mrz_before_touching_the_reader(pcscd: Pcscd) -> None:
     result = kiosk("chip", "read", "--mrz", TD3[0], TD3[1].replace("L898902C36", "L898902C37"))
     assert result.returncode == 2
@@ -167,3 +187,35 @@ def test_chip_read_shows_where_the_chip_mrz_differs_from_the_printed_one(
     assert report["details"]["dg12"]["issuing_authority"] == ["UTOPIA PASSPORT OFFICE"]
     assert report["details"]["signature_images"] == 1
     assert {"DG7", "DG11", "DG12"} <= set(report["data_groups"])
+
+
+def test_chip_read_names_the_readers_when_the_one_asked_for_is_not_there(pcscd: Pcscd) -> None:
+    result = kiosk("chip", "read", "--can", CAN, "--reader", "ACME 9000", "--trust", "/nonexistent")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "kiosk: error: no PC/SC reader named 'ACME 9000' (readers: Virtual PCD 00 00, Virtual PCD 00 01)"
+    )
+
+
+def test_a_crl_imported_into_the_store_makes_a_revoked_signer_not_genuine(
+    put_on_reader: PutOnReader, pcscd: Pcscd, tmp_path: Path
+) -> None:
+    pki = make_pki(seed_name="Revokia")
+    source = pki.write_trust(tmp_path / "from-issuer", crl_revoking=pki.ds)
+    (source / "junk.pem").write_text("not a certificate\n")  # skipped with a warning, not fatal
+    for name in ("csca.pem", "csca.crl"):
+        assert (
+            kiosk("provision", "csca", "import", str(source / name), env_dir=tmp_path).returncode
+            == 0
+        )
+    listing = kiosk("provision", "csca", "list", env_dir=tmp_path).stdout
+    assert "CN=CSCA Revokia,C=UT" in listing and "CRL      CN=CSCA Revokia,C=UT" in listing
+    put_on_reader(make_passport(pki=pki))
+    result = kiosk("chip", "read", "--mrz", *TD3, env_dir=tmp_path)
+    assert result.returncode == 1
+    assert (
+        result.stdout.splitlines()[0]
+        == "chip: NOT GENUINE (ds revocation: the DS certificate is revoked)"
+    )
+    shared = kiosk("chip", "read", "--mrz", *TD3, "--trust", str(source), "--json")
+    assert json.loads(shared.stdout)["reason"] == "ds revocation: the DS certificate is revoked"
