@@ -86,7 +86,7 @@ class ChipReport:
             "verdict": self.verdict,
             "reason": self.reason,
             "access": self.access,
-            "data_groups": sorted(self.files),
+            "data_groups": sorted(self.files, key=_file_order),
             "dg1_lines": list(self.dg1_lines),
             "faces": [
                 {"mime": f.mime, "width": f.width, "height": f.height, "bytes": len(f.data)}
@@ -99,6 +99,11 @@ class ChipReport:
             "apdus": self.apdus,
             "card_ms": round(self.card_ms, 1),
         }
+
+
+def _file_order(name: str) -> tuple[int, str]:
+    """DG1 ... DG16 by number, then the EF files by name."""
+    return (int(name[2:]), "") if name.startswith("DG") else (99, name)
 
 
 class _Clock:
