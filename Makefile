@@ -20,7 +20,11 @@ APT_PACKAGES := \
 	systemd \
 	nats-server \
 	softhsm2 \
-	umockdev
+	umockdev \
+	pcscd \
+	libpcsclite-dev \
+	swig \
+	vsmartcard-vpcd
 
 .PHONY: all setup system-deps venv test lint typecheck pytest demo bench clean
 

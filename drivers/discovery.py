@@ -27,7 +27,7 @@ class FoundDevice:
     """One discovered device, as `kiosk devices` shows it."""
 
     id: str
-    kind: str  # serial | usb | video
+    kind: str  # serial | usb | video | pcsc
     path: str
     driver: str | None
     description: str
@@ -118,6 +118,20 @@ def cameras(sysfs: str = "/sys/class/video4linux") -> list[FoundDevice]:
     return found
 
 
+def pcsc_readers() -> list[FoundDevice]:
+    """PC/SC readers (contactless chip readers); none when pcscd is not running."""
+    from drivers.pcsc import PCSCUnavailable, list_readers
+
+    try:
+        names = list_readers()
+    except PCSCUnavailable:
+        return []
+    return [
+        FoundDevice(id=f"pcsc:{name}", kind="pcsc", path=name, driver="pcsc", description=name)
+        for name in names
+    ]
+
+
 def discover(usb_backend: Any = None) -> tuple[list[FoundDevice], list[str]]:
     """Every device found, and warnings for the buses that could not be searched."""
     devices: list[FoundDevice] = []
@@ -126,6 +140,7 @@ def discover(usb_backend: Any = None) -> tuple[list[FoundDevice], list[str]]:
         ("serial ports", serial_ports),
         ("USB", lambda: usb_scanners(usb_backend)),
         ("cameras", cameras),
+        ("PC/SC readers", pcsc_readers),
     ):
         try:
             devices.extend(probe())
@@ -155,6 +170,8 @@ def resolve(device: str, driver: str | None) -> Target:
         if driver not in (None, "uru4000"):
             raise DeviceError(f"{device} is a USB scanner: only the uru4000 driver fits")
         return Target("uru4000", device, bus, address)
+    if device.startswith("pcsc:") or driver == "pcsc":
+        return Target("pcsc", device.removeprefix("pcsc:"))
     for prefix in ("serial:", "video:"):
         if device.startswith(prefix):
             device = device[len(prefix) :]

@@ -12,6 +12,7 @@ DRIVERS: dict[str, str] = {
     "zhiantec": "drivers.zhiantec:ZhianTecDevice",
     "uru4000": "drivers.uru4000:URU4000Device",
     "camera": "drivers.camera:Camera",
+    "pcsc": "drivers.pcsc:PCSCReader",
 }
 
 

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "outbox",
     "forward",
     "verify",
+    "chip",
 )
 
 
@@ -38,6 +39,7 @@ def _error_types() -> tuple[type[BaseException], ...]:
         ("drivers", "DeviceError"),
         ("biometrics", "BiometricsError"),
         ("outbox", "OutboxError"),
+        ("emrtd", "EMRTDError"),
     ):
         module = sys.modules.get(module_name)
         error = getattr(module, class_name, None) if module else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.pcscd import pcscd  # noqa: F401 - sets PCSCLITE_CSOCK_NAME before any PC/SC use
 from tests.servers import nats_server  # noqa: F401 - a fixture for every test package
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from kiosk import UsageError
 from kiosk.commands import Subparsers
 
-DRIVER_NAMES = ("mrz-serial", "zhiantec", "uru4000", "camera")
+DRIVER_NAMES = ("mrz-serial", "zhiantec", "uru4000", "camera", "pcsc")
 
 
 def register(subparsers: Subparsers) -> None:
@@ -142,6 +142,8 @@ def test_device(args: argparse.Namespace) -> int:
         finally:
             scanner.close()
         text = _image_result(result, image, args.out)
+    elif target.driver == "pcsc":
+        text = _test_chip_reader(result, target.path, args.timeout)
     else:
         from drivers.camera import Camera
 
@@ -152,6 +154,21 @@ def test_device(args: argparse.Namespace) -> int:
     else:
         print(text)
     return 0
+
+
+def _test_chip_reader(result: dict[str, Any], name: str, timeout: float) -> str:
+    """Wait for a card, report its ATR and whether it answers as a passport chip."""
+    from drivers.pcsc import PCSCReader
+
+    reader = PCSCReader(name)
+    try:
+        atr = reader.wait_for_card(timeout)
+        answer = reader.transceive(bytes.fromhex("00A4040C07A0000002471001"))
+    finally:
+        reader.disconnect()
+    result.update(atr=atr.hex(), emrtd=answer[-2:] == b"\x90\x00")
+    kind = "a passport chip (eMRTD application)" if result["emrtd"] else "no eMRTD application"
+    return f"pcsc: card ATR {atr.hex()}, {kind}"
 
 
 def _image_result(result: dict[str, Any], image: Any, out: str | None) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from kiosk import KioskError
 from kiosk.commands import Subparsers
+from kiosk.commands.csca import register as register_csca
 
 DEFAULT_STATE_DIR = "/var/lib/border-kiosk"
 
@@ -43,6 +44,7 @@ def register(subparsers: Subparsers) -> None:
     units.set_defaults(func=run_install_units)
 
     _register_officer(actions)
+    register_csca(actions)
 
     init = actions.add_parser(
         "init",
