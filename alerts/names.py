@@ -1,0 +1,213 @@
+"""Names as the MRZ would print them, and the phonetic keys that block candidates.
+
+A name written from Arabic, Cyrillic, Ge'ez or Chinese has many Latin spellings; the MRZ
+also drops apostrophes, turns hyphens and spaces into fillers and truncates long names. So
+both the listed name and the traveller's are brought to the same form:
+
+1. transliterated to Latin ASCII (`anyascii`; Chinese characters one syllable each),
+2. upper case, apostrophes dropped, everything else that is not A-Z a separator,
+3. particles dropped (AL, EL, BIN, ABD, VAN ...; also AL- joined to the name as a second
+   form), as the MRZ often does and lists often do not.
+
+Each name part then gets a consonant *skeleton*: vowels, H, W and Y dropped, letters that
+romanisations swap folded into one class (B/P/F/V, C/G/K/Q, S/Z/SH/CH/J, D/T/TH/DH), runs
+collapsed. MUHAMMAD, MOHAMED and Arabic script's unvocalised "mhmd" all give "MT". The
+skeleton blocks candidates; rapidfuzz and jellyfish's metaphone score them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from anyascii import anyascii
+
+# Dropped when they stand alone (the MRZ and many lists disagree about them).
+PARTICLES = frozenset(
+    [
+        "AL",
+        "EL",
+        "UL",
+        "AR",
+        "AS",
+        "AD",
+        "AN",
+        "AZ",
+        "ASH",
+        "AT",
+        "ABD",
+        "ABDUL",
+        "ABDEL",
+        "ABOU",
+        "ABU",
+        "BIN",
+        "BINT",
+        "BINTI",
+        "BEN",
+        "IBN",
+        "UMM",
+        "OULD",
+        "DE",
+        "DA",
+        "DI",
+        "DO",
+        "DOS",
+        "DAS",
+        "DEL",
+        "DELA",
+        "DELLA",
+        "DER",
+        "DEN",
+        "DU",
+        "VAN",
+        "VON",
+        "LA",
+        "LE",
+        "LOS",
+        "LAS",
+        "Y",
+    ]
+)
+# Joined articles ("ALHASSAN") also give the name without them as a second form.
+_JOINED_ARTICLE = re.compile(r"^(?:AL|EL|UL)(?=[A-Z]{4})")
+_APOSTROPHES = "'’‘`´ʼʻ"
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af\u3040-\u30ff]")
+_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f]")
+_NOT_LETTER = re.compile(r"[^A-Z]+")
+
+# Longest first: each digraph becomes one letter of its class.
+_DIGRAPHS = (
+    ("TSCH", "S"),
+    ("SHCH", "S"),
+    ("TCH", "S"),
+    ("SCH", "S"),
+    ("DZH", "S"),
+    ("SH", "S"),
+    ("ZH", "S"),
+    ("DJ", "S"),
+    ("DZ", "S"),
+    ("TS", "S"),
+    ("TZ", "S"),
+    ("KH", "K"),
+    ("GH", "K"),
+    ("CK", "K"),
+    ("PH", "P"),
+    ("TH", "T"),
+    ("DH", "T"),
+)
+_CLASS = str.maketrans(
+    {
+        **dict.fromkeys("AEIOUYWH", ""),
+        **dict.fromkeys("BPFV", "P"),
+        **dict.fromkeys("GKQCX", "K"),
+        **dict.fromkeys("SZJ", "S"),
+        **dict.fromkeys("DT", "T"),
+    }
+)
+
+
+def to_ascii(text: str) -> str:
+    """Latin ASCII, upper case, apostrophes removed; CJK characters one syllable each."""
+    text = unicodedata.normalize("NFC", text)
+    if _CJK.search(text):
+        text = _CJK.sub(lambda m: f" {anyascii(m.group())} ", text)
+    arabic = bool(_ARABIC.search(text))
+    for mark in _APOSTROPHES:
+        text = text.replace(mark, "")
+    out = anyascii(text).upper().replace("`", "").replace("'", "")
+    if arabic:
+        # anyascii writes the article al- as a bare "l" joined to the word.
+        out = " ".join(w[1:] if w.startswith("L") and len(w) >= 4 else w for w in out.split())
+    return out
+
+
+def tokens(text: str) -> list[str]:
+    """The name's parts as the MRZ would print them, particles dropped."""
+    parts = [p for p in _NOT_LETTER.split(to_ascii(text)) if p]
+    kept = [p for p in parts if p not in PARTICLES]
+    return kept or parts
+
+
+def mrz_form(surname: str, given: str, length: int) -> tuple[list[str], list[str]]:
+    """The name as an MRZ field of `length` characters prints it: SURNAME<<GIVEN<NAMES,
+    cut at the field's end (the last part may be a stump)."""
+    sur = [p for p in _NOT_LETTER.split(to_ascii(surname)) if p]
+    giv = [p for p in _NOT_LETTER.split(to_ascii(given)) if p]
+    field = ("<".join(sur) + "<<" + "<".join(giv))[:length]
+    head, _, tail = field.partition("<<")
+    keep = lambda ps: [p for p in ps if p and p not in PARTICLES] or [p for p in ps if p]  # noqa: E731
+    return keep(head.split("<")), keep(tail.split("<"))
+
+
+@lru_cache(maxsize=65536)
+def skeletons(token: str) -> tuple[str, ...]:
+    """The consonant skeleton(s) of one name part: two when a letter reads two ways (an
+    initial J is Y in Jusuf/Jewgeni and DJ in Jamal; CH is KH in German, SH in French)."""
+    forms = {token}
+    if token.startswith("J"):
+        forms.add("Y" + token[1:])
+    if "CH" in token and "TCH" not in token and "SCH" not in token:
+        forms.add(token.replace("CH", "KH"))
+    result = []
+    for form in forms:
+        for digraph, letter in _DIGRAPHS:
+            form = form.replace(digraph, letter.lower())
+        form = form.upper().translate(_CLASS)
+        collapsed = re.sub(r"(.)\1+", r"\1", form) or "_" + token[:1]
+        result.append(collapsed)
+    return tuple(sorted(set(result)))
+
+
+def units(parts: list[str]) -> list[str]:
+    """The parts, adjacent parts joined (ABDUL RAHMAN ~ ABDULRAHMAN), joined articles
+    stripped (ALHASSAN ~ HASSAN): every form a part may take on the other side."""
+    parts = parts[:6]
+    out = list(parts)
+    out += [a + b for a, b in zip(parts, parts[1:], strict=False)]
+    out += [_JOINED_ARTICLE.sub("", p) for p in parts if _JOINED_ARTICLE.match(p)]
+    return list(dict.fromkeys(out))
+
+
+def _h(text: str) -> int:
+    return int.from_bytes(
+        hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True
+    )
+
+
+def pair_keys(parts: list[str]) -> set[int]:
+    """Unordered pairs of skeletons of two different name forms (swapped names, a missing
+    middle name or a truncated last part still leave a pair in common)."""
+    skel = {s for u in units(parts) for s in skeletons(u)}
+    if len(skel) == 1:
+        return {_h("1" + next(iter(skel)))}
+    ordered = sorted(skel)
+    return {_h(f"{a}|{b}") for i, a in enumerate(ordered) for b in ordered[i + 1 :]}
+
+
+def year_keys(parts: list[str], years: list[int]) -> set[int]:
+    """One skeleton with a birth year: finds a listed person when only one name part
+    survives the romanisation but the year agrees."""
+    skel = {s for u in units(parts) for s in skeletons(u) if len(s) >= 2}
+    return {_h(f"{s}@{y}") for s in skel for y in years}
+
+
+@dataclass(frozen=True)
+class Name:
+    """A person's name ready to compare: parts (surname first) and their skeletons."""
+
+    surname: tuple[str, ...]
+    given: tuple[str, ...]
+
+    @classmethod
+    def of(cls, surname: str, given: str) -> Name:
+        return cls(
+            tuple(tokens(surname)) if surname.strip() else (),
+            tuple(tokens(given)) if given.strip() else (),
+        )
+
+    @property
+    def parts(self) -> list[str]:
+        return [*self.surname, *self.given]
