@@ -18,6 +18,7 @@ skeleton blocks candidates; rapidfuzz and jellyfish's metaphone score them.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -166,7 +167,7 @@ def units(parts: list[str]) -> list[str]:
     stripped (ALHASSAN ~ HASSAN): every form a part may take on the other side."""
     parts = parts[:6]
     out = list(parts)
-    out += [a + b for a, b in zip(parts, parts[1:], strict=False)]
+    out += [a + b for a, b in itertools.pairwise(parts)]
     out += [_JOINED_ARTICLE.sub("", p) for p in parts if _JOINED_ARTICLE.match(p)]
     return list(dict.fromkeys(out))
 
