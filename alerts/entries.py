@@ -93,7 +93,8 @@ def parse_birth(value: str) -> tuple[int, int | None, int | None] | None:
     match = _BIRTH.fullmatch(value)
     if not match:
         raise ValueError(f"{value!r} is not a date: use YYYY-MM-DD, YYYY-MM or YYYY")
-    year, month, day = (int(g) if g else None for g in match.groups())
+    year = int(match.group(1))
+    month, day = (int(g) if g else None for g in match.groups()[1:])
     if month is not None and not 1 <= month <= 12:
         raise ValueError(f"{value!r}: month {month} does not exist")
     if day is not None:

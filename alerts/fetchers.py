@@ -11,6 +11,7 @@ must be `DownloadHTTPError(..., 404)` (TUF stops looking for newer roots at the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import ssl
 import threading
@@ -155,10 +156,8 @@ class NatsFetcher(FetcherInterface):
 
     def close(self) -> None:
         if self._client is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a dead link: nothing to keep
                 self._run(self._client.close())
-            except Exception:  # closing a dead connection: nothing to keep
-                pass
             self._client = None
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
