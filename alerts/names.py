@@ -152,6 +152,9 @@ def skeletons(token: str) -> tuple[str, ...]:
         forms.add("Y" + token[1:])
     if "CH" in token and "TCH" not in token and "SCH" not in token:
         forms.add(token.replace("CH", "KH"))
+    if "KH" in token:
+        # Cyrillic X stands for the Arabic H as well as KH (Мухаммад: MUKHAMMAD)
+        forms.add(token.replace("KH", "H"))
     result = []
     for form in forms:
         for digraph, letter in _DIGRAPHS:

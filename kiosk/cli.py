@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "outbox",
     "forward",
     "verify",
+    "alerts",
 )
 
 
@@ -37,6 +38,7 @@ def _error_types() -> tuple[type[BaseException], ...]:
         ("drivers", "DeviceError"),
         ("biometrics", "BiometricsError"),
         ("outbox", "OutboxError"),
+        ("alerts", "AlertsError"),
     ):
         module = sys.modules.get(module_name)
         error = getattr(module, class_name, None) if module else None

@@ -95,7 +95,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
 }
 # Sections later issues define (devices, quality, ui) are passed through unchecked here
 # and validated by their own modules.
-OPEN_SECTIONS = ("devices", "quality", "ui", "policy")
+OPEN_SECTIONS = ("devices", "quality", "ui", "policy", "alerts")
 
 
 @dataclass(frozen=True)
@@ -218,6 +218,9 @@ def validate(config: Config) -> None:
                 if spec.required and key not in values:
                     raise config.error(section, key, f"missing; e.g. {key} = {spec.example}")
     validate_quality(config)
+    from kiosk.alerting import validate as validate_alerts
+
+    validate_alerts(config)
 
 
 def validate_quality(config: Config) -> None:
