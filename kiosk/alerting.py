@@ -52,7 +52,8 @@ _KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
 def validate(config: Config) -> None:
     """[alerts]: one line per problem, like every other section (called by kiosk.config)."""
     section: dict[str, Any] = config.section("alerts")
-    for key, value in section.items():
+    for key, setting in section.items():
+        value: Any = setting
         if key not in _KEYS:
             raise config.error("alerts", key, f"unknown key; known: {', '.join(sorted(_KEYS))}")
         kind, example = _KEYS[key]
@@ -135,11 +136,22 @@ def traveller_from_mrz(result: Any, today: dt.date | None = None) -> Traveller:
 
 
 # -- the demo list ------------------------------------------------------------------------
-DEMO_STOLEN: dict[str, str] = {"document_number": "D23145890", "issuing_state": "UTO", "surname": "ERIKSSON",
-               "given_names": "ANNA MARIA", "birth_date": "1974-08-12", "sex": "F"}  # fmt: skip
-DEMO_PERSON_MRZ: dict[str, str] = {"document_number": "A12873465", "issuing_state": "EGY",
-                   "surname": "ALHASAN", "given_names": "MOHAMED ABDELRAHMAN",
-                   "birth_date": "1981-07-14", "sex": "M"}  # fmt: skip
+DEMO_STOLEN: dict[str, str] = {
+    "document_number": "D23145890",
+    "issuing_state": "UTO",
+    "surname": "ERIKSSON",
+    "given_names": "ANNA MARIA",
+    "birth_date": "1974-08-12",
+    "sex": "F",
+}
+DEMO_PERSON_MRZ: dict[str, str] = {
+    "document_number": "A12873465",
+    "issuing_state": "EGY",
+    "surname": "ALHASAN",
+    "given_names": "MOHAMED ABDELRAHMAN",
+    "birth_date": "1981-07-14",
+    "sex": "M",
+}
 
 
 def demo_list() -> list[Entry]:
