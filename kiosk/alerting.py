@@ -52,8 +52,7 @@ _KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
 def validate(config: Config) -> None:
     """[alerts]: one line per problem, like every other section (called by kiosk.config)."""
     section: dict[str, Any] = config.section("alerts")
-    for key, setting in section.items():
-        value: Any = setting
+    for key, value in section.items():
         if key not in _KEYS:
             raise config.error("alerts", key, f"unknown key; known: {', '.join(sorted(_KEYS))}")
         kind, example = _KEYS[key]
@@ -62,11 +61,11 @@ def validate(config: Config) -> None:
                 "alerts", key, f"{value!r} is the wrong type; e.g. {key} = {example}"
             )
         problem = None
-        if key == "url" and urlsplit(value).scheme not in ("https", "nats", "tls", "file"):
+        if key == "url" and urlsplit(str(value)).scheme not in ("https", "nats", "tls", "file"):
             problem = "use an https://, nats://HOST:PORT/BUCKET or file:// URL"
-        elif key in ("person_threshold", "name_min") and not 0 <= value <= 100:
+        elif key in ("person_threshold", "name_min") and not 0 <= float(value) <= 100:
             problem = "use a number from 0 to 100"
-        elif key in ("timeout", "interval", "max_age_hours", "candidates") and value <= 0:
+        elif key in ("timeout", "interval", "max_age_hours", "candidates") and float(value) <= 0:
             problem = "must be greater than 0"
         if problem:
             raise config.error("alerts", key, f"{value!r}: {problem}")
