@@ -63,9 +63,11 @@ def validate(config: Config) -> None:
         problem = None
         if key == "url" and urlsplit(str(value)).scheme not in ("https", "nats", "tls", "file"):
             problem = "use an https://, nats://HOST:PORT/BUCKET or file:// URL"
-        elif key in ("person_threshold", "name_min") and not 0 <= float(value) <= 100:
+        elif key in ("person_threshold", "name_min") and not 0 <= float(str(value)) <= 100:
             problem = "use a number from 0 to 100"
-        elif key in ("timeout", "interval", "max_age_hours", "candidates") and float(value) <= 0:
+        elif (
+            key in ("timeout", "interval", "max_age_hours", "candidates") and float(str(value)) <= 0
+        ):
             problem = "must be greater than 0"
         if problem:
             raise config.error("alerts", key, f"{value!r}: {problem}")
