@@ -65,7 +65,8 @@ def part_similarity(a: str, b: str) -> tuple[float, str]:
     if a == b:
         return 100.0, ""
     best, why = fuzz.ratio(a, b), "spelling"
-    if len(a) >= 3 and len(b) >= 3:
+    short = min(a, b, key=len)
+    if len(short) >= 3 or (len(short) == 2 and not set(short) & set("AEIOU")):
         if set(skeletons(a)) & set(skeletons(b)) and best < 90:
             best, why = 90.0, "sounds alike"
         elif _metaphone(a) == _metaphone(b) and best < 88:
@@ -110,7 +111,9 @@ def name_score(query: Name, listed: Name, stump: bool = False) -> tuple[float, s
     joined_q = "".join(q)
     swapped_q = "".join([*query.given, *query.surname])
     joined_e = "".join(e)
-    joined = max(fuzz.ratio(joined_q, joined_e), fuzz.ratio(swapped_q, joined_e))
+    joined = 0.0
+    if len(q) != len(e):  # one side wrote two parts as one (ABDUL RAHMAN, ABDULRAHMAN)
+        joined = max(fuzz.ratio(joined_q, joined_e), fuzz.ratio(swapped_q, joined_e))
     if joined > aligned:
         return joined, f"{joined_q}~{joined_e} (written together)"
     missing = [e[j] for j in range(len(e)) if j not in used_e]

@@ -86,6 +86,9 @@ _DIGRAPHS = (
     ("TCH", "S"),
     ("SCH", "S"),
     ("DZH", "S"),
+    ("CH", "S"),
+    ("CZ", "S"),
+    ("SZ", "S"),
     ("SH", "S"),
     ("ZH", "S"),
     ("DJ", "S"),
@@ -120,8 +123,11 @@ def to_ascii(text: str) -> str:
         text = text.replace(mark, "")
     out = anyascii(text).upper().replace("`", "").replace("'", "")
     if arabic:
-        # anyascii writes the article al- as a bare "l" joined to the word.
-        out = " ".join(w[1:] if w.startswith("L") and len(w) >= 4 else w for w in out.split())
+        # anyascii writes the article al- as a bare "l" joined to the word, and the script
+        # has no short vowels: abd, ibn and Abdullah come out as BD, BN, BD LLH.
+        out = re.sub(r"\bBD LLH\b", "ABDULLAH", out)
+        words = [w[1:] if w.startswith("L") and len(w) >= 4 else w for w in out.split()]
+        out = " ".join({"BD": "ABD", "BN": "BIN"}.get(w, w) for w in words)
     return out
 
 
@@ -143,18 +149,26 @@ def mrz_form(surname: str, given: str, length: int) -> tuple[list[str], list[str
     return keep(head.split("<")), keep(tail.split("<"))
 
 
+_READINGS = (
+    (re.compile("J"), "Y"),
+    (re.compile("(?<![STH])CH"), "KH"),
+    (re.compile("KH"), "H"),
+    (re.compile("W"), "V"),
+    (re.compile("C(?![HKZ])"), "S"),
+    (re.compile("^X"), "S"),  # pinyin X is Wade-Giles HS (Xiao, Hsiao)
+)
+
+
 @lru_cache(maxsize=65536)
 def skeletons(token: str) -> tuple[str, ...]:
-    """The consonant skeleton(s) of one name part: two when a letter reads two ways (an
-    initial J is Y in Jusuf/Jewgeni and DJ in Jamal; CH is KH in German, SH in French)."""
+    """The consonant skeleton(s) of one name part, one per way its letters may read: J is Y
+    in Jusuf/Jewgeni/Dmitrij, CH is KH in German (Chruschtschow), Cyrillic X gives KH for
+    the Arabic H (Mukhammad), W is V in German (Iwanow), C is TS (Kuznecov), an initial
+    X is pinyin's HS."""
     forms = {token}
-    if token.startswith("J"):
-        forms.add("Y" + token[1:])
-    if "CH" in token and "TCH" not in token and "SCH" not in token:
-        forms.add(token.replace("CH", "KH"))
-    if "KH" in token:
-        # Cyrillic X stands for the Arabic H as well as KH (Мухаммад: MUKHAMMAD)
-        forms.add(token.replace("KH", "H"))
+    for pattern, replacement in _READINGS:
+        if pattern.search(token):
+            forms |= {pattern.sub(replacement, form) for form in forms}
     result = []
     for form in forms:
         for digraph, letter in _DIGRAPHS:
@@ -184,11 +198,16 @@ def _h(text: str) -> int:
 def pair_keys(parts: list[str]) -> set[int]:
     """Unordered pairs of skeletons of two different name forms (swapped names, a missing
     middle name or a truncated last part still leave a pair in common)."""
-    skel = {s for u in units(parts) for s in skeletons(u)}
-    if len(skel) == 1:
-        return {_h("1" + next(iter(skel)))}
-    ordered = sorted(skel)
-    return {_h(f"{a}|{b}") for i, a in enumerate(ordered) for b in ordered[i + 1 :]}
+    forms = [skeletons(u) for u in units(parts)]
+    if len(forms) == 1:
+        return {_h("1" + s) for s in forms[0]}
+    keys = set()
+    for i, first in enumerate(forms):
+        for second in forms[i + 1 :]:
+            for a in first:
+                for b in second:
+                    keys.add(_h(f"{a}|{b}" if a <= b else f"{b}|{a}"))
+    return keys
 
 
 def year_keys(parts: list[str], years: list[int]) -> set[int]:
