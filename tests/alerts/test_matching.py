@@ -60,7 +60,7 @@ def test_a_hit_carries_its_score_and_reasons(corpus_store: Store) -> None:
             given_names="MOHAMED ABDELRAHMAN",
             birth_date="1981-07-14",
             name_field=39,
-        )  # fmt: skip
+        )
     )
     assert [h.entry.reference for h in hits] == ["C-0"]
     hit = hits[0]
