@@ -17,10 +17,10 @@ skeleton blocks candidates; rapidfuzz and jellyfish's metaphone score them.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import re
 import unicodedata
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -159,7 +159,12 @@ _READINGS = (
 )
 
 
-@lru_cache(maxsize=65536)
+_DIGRAPH = re.compile("|".join(d for d, _ in _DIGRAPHS))  # longest first wins
+_DIGRAPH_LETTER = {d: letter.lower() for d, letter in _DIGRAPHS}
+_RUNS = re.compile(r"(.)\1+")
+
+
+@lru_cache(maxsize=262144)
 def skeletons(token: str) -> tuple[str, ...]:
     """The consonant skeleton(s) of one name part, one per way its letters may read: J is Y
     in Jusuf/Jewgeni/Dmitrij, CH is KH in German (Chruschtschow), Cyrillic X gives KH for
@@ -169,52 +174,66 @@ def skeletons(token: str) -> tuple[str, ...]:
     for pattern, replacement in _READINGS:
         if pattern.search(token):
             forms |= {pattern.sub(replacement, form) for form in forms}
-    result = []
+    result = set()
     for form in forms:
-        for digraph, letter in _DIGRAPHS:
-            form = form.replace(digraph, letter.lower())
+        form = _DIGRAPH.sub(lambda m: _DIGRAPH_LETTER[m.group()], form)
         form = form.upper().translate(_CLASS)
-        collapsed = re.sub(r"(.)\1+", r"\1", form) or "_" + token[:1]
-        result.append(collapsed)
-    return tuple(sorted(set(result)))
+        result.add(_RUNS.sub(r"\1", form) or "_" + token[:1])
+    return tuple(sorted(result))
 
 
-def units(parts: list[str]) -> list[str]:
+@lru_cache(maxsize=262144)
+def _codes(token: str) -> tuple[tuple[int, bool], ...]:
+    """(32-bit code, long enough for a year key) of each skeleton of a part."""
+    return tuple((zlib.crc32(s.encode()), len(s) >= 2) for s in skeletons(token))
+
+
+def units(parts: list[str]) -> list[tuple[str, int]]:
     """The parts, adjacent parts joined (ABDUL RAHMAN ~ ABDULRAHMAN), joined articles
-    stripped (ALHASSAN ~ HASSAN): every form a part may take on the other side."""
+    stripped (ALHASSAN ~ HASSAN): every form a part may take on the other side, each with
+    the bit set of the parts it covers."""
     parts = parts[:6]
-    out = list(parts)
-    out += [a + b for a, b in itertools.pairwise(parts)]
-    out += [_JOINED_ARTICLE.sub("", p) for p in parts if _JOINED_ARTICLE.match(p)]
-    return list(dict.fromkeys(out))
+    out = [(p, 1 << i) for i, p in enumerate(parts)]
+    out += [(a + b, 3 << i) for i, (a, b) in enumerate(itertools.pairwise(parts))]
+    out += [
+        (_JOINED_ARTICLE.sub("", p), 1 << i)
+        for i, p in enumerate(parts)
+        if _JOINED_ARTICLE.match(p)
+    ]
+    return out
 
 
-def _h(text: str) -> int:
-    return int.from_bytes(
-        hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True
-    )
+def _key(high: int, low: int) -> int:
+    """Two 32-bit codes as one signed 64-bit SQLite integer."""
+    value = (high << 32) | low
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def pair_keys(parts: list[str]) -> set[int]:
     """Unordered pairs of skeletons of two different name forms (swapped names, a missing
     middle name or a truncated last part still leave a pair in common)."""
-    forms = [skeletons(u) for u in units(parts)]
-    if len(forms) == 1:
-        return {_h("1" + s) for s in forms[0]}
+    forms = [(_codes(u), covers) for u, covers in units(parts)]
+    if len(parts) == 1:
+        return {_key(a, a) for codes, _ in forms for a, _ in codes}
     keys = set()
-    for i, first in enumerate(forms):
-        for second in forms[i + 1 :]:
-            for a in first:
-                for b in second:
-                    keys.add(_h(f"{a}|{b}" if a <= b else f"{b}|{a}"))
+    for i, (first, covers) in enumerate(forms):
+        for second, other in forms[i + 1 :]:
+            if covers & other:
+                continue  # a joined form and its own part: never both on one document
+            for a, _ in first:
+                for b, _ in second:
+                    keys.add(_key(a, b) if a <= b else _key(b, a))
     return keys
+
+
+_YEAR = 0x7E570000  # year keys: the low word is this plus the year
 
 
 def year_keys(parts: list[str], years: list[int]) -> set[int]:
     """One skeleton with a birth year: finds a listed person when only one name part
     survives the romanisation but the year agrees."""
-    skel = {s for u in units(parts) for s in skeletons(u) if len(s) >= 2}
-    return {_h(f"{s}@{y}") for s in skel for y in years}
+    codes = {code for part in parts[:6] for code, long in _codes(part) if long}
+    return {_key(code, _YEAR + year) for code in codes for year in years}
 
 
 @dataclass(frozen=True)

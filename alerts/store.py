@@ -245,7 +245,6 @@ class Store:
 
         def flush() -> None:
             conn.executemany(_INSERT, rows)
-            keys.sort()
             conn.executemany("INSERT INTO name_keys (k, id) VALUES (?, ?)", keys)
             rows.clear()
             keys.clear()
