@@ -28,7 +28,7 @@ class Thresholds:
     the name alone reaches `name_min`; at most `candidates` entries are scored per check."""
 
     person: float = 85.0
-    name_min: float = 70.0
+    name_min: float = 75.0
     candidates: int = 64
 
 
@@ -59,18 +59,29 @@ def _metaphone(part: str) -> str:
 _JOINED = sorted((p for p in PARTICLES if len(p) >= 2), key=len, reverse=True)
 
 
+_VOWELS = frozenset("AEIOUY")
+PART_MIN = 80.0  # two parts less alike than this are different names
+
+
 @lru_cache(maxsize=262144)
 def part_similarity(a: str, b: str) -> tuple[float, str]:
     """How alike two name parts are (0-100) and why ("" when equal)."""
     if a == b:
         return 100.0, ""
-    best, why = fuzz.ratio(a, b), "spelling"
+    ratio = fuzz.ratio(a, b)
+    best, why = ratio, "spelling"
     short = min(a, b, key=len)
-    if len(short) >= 3 or (len(short) == 2 and not set(short) & set("AEIOU")):
-        if set(skeletons(a)) & set(skeletons(b)) and best < 90:
-            best, why = 90.0, "sounds alike"
-        elif _metaphone(a) == _metaphone(b) and best < 88:
-            best, why = 88.0, "sounds alike"
+    if not set(short) & _VOWELS:
+        # written without vowels (Arabic script: MHMD, HSYN): the skeleton is all there is
+        if set(skeletons(a)) & set(skeletons(b)):
+            best, why = max(best, 88.0), "sounds alike"
+    elif len(short) >= 3:
+        # a shared skeleton or metaphone lifts a spelling that is already close, never a
+        # different name that happens to share its consonant classes (CHEN, XIN)
+        if set(skeletons(a)) & set(skeletons(b)) and ratio + 25 > best:
+            best, why = min(90.0, ratio + 25), "sounds alike"
+        if _metaphone(a) == _metaphone(b) and min(88.0, ratio + 20) > best:
+            best, why = min(88.0, ratio + 20), "sounds alike"
     for x, y in ((a, b), (b, a)):
         # a particle written together with the name (ALHASSAN, ABDULRAHMAN, BINLADEN)
         for particle in _JOINED:
@@ -100,21 +111,21 @@ def name_score(query: Name, listed: Name, stump: bool = False) -> tuple[float, s
     total = 0.0
     notes = []
     for sim, i, j, why in pairs:
-        if i in used_q or j in used_e or sim < 70:
+        if i in used_q or j in used_e or sim < PART_MIN:
             continue
         used_q.add(i)
         used_e.add(j)
         total += sim
         notes.append(f"{q[i]}~{e[j]} ({why})" if why else q[i])
     low, high = sorted((len(q), len(e)))
-    aligned = min(100.0, total / (low + 0.2 * (high - low)))
+    aligned = min(100.0, total / (low + 0.35 * (high - low)))
     joined_q = "".join(q)
     swapped_q = "".join([*query.given, *query.surname])
     joined_e = "".join(e)
     joined = 0.0
     if len(q) != len(e):  # one side wrote two parts as one (ABDUL RAHMAN, ABDULRAHMAN)
         joined = max(fuzz.ratio(joined_q, joined_e), fuzz.ratio(swapped_q, joined_e))
-    if joined > aligned:
+    if joined >= 90 and joined > aligned:
         return joined, f"{joined_q}~{joined_e} (written together)"
     missing = [e[j] for j in range(len(e)) if j not in used_e]
     extra = [q[i] for i in range(len(q)) if i not in used_q]
@@ -141,14 +152,14 @@ def birth_adjustment(traveller: str, listed: str) -> tuple[float, str | None]:
         if ty == ey and (tm, td) == (ed, em):
             return 6.0, f"born {listed}: day and month swapped"
         if ty == ey and tm == em and abs(int(td or 0) - int(ed or 0)) == 1:
-            return 3.0, f"born {listed}: one day apart"
+            return 2.0, f"born {listed}: one day apart"
         if (tm, td) == (em, ed) and abs(ty - ey) == 1:
-            return 3.0, f"born {listed}: one year apart"
+            return 0.0, f"born {listed}: one year apart"
         return -25.0, f"born {listed}, traveller {traveller}: different dates"
     if ty == ey and (em is None or tm is None or em == tm):
-        return 4.0, f"born {listed} (partial): agrees"
+        return 0.0, f"born {listed} (partial): agrees"
     if abs(ty - ey) == 1 and (em is None or tm is None):
-        return 0.0, f"born {listed} (partial): one year apart"
+        return -20.0, f"born {listed} (partial): one year apart"
     return -25.0, f"born {listed}, traveller {traveller}: different dates"
 
 
@@ -171,7 +182,9 @@ class Matcher:
         if not number:
             return []
         rows = self.store.conn.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM entries WHERE doc_number = ?", (number,)
+            f"SELECT {', '.join(COLUMNS)} FROM entries WHERE doc_number = ? "
+            "AND doc_number != ''",  # lets SQLite use the partial index
+            (number,),
         ).fetchall()
         state = normalise_state(traveller.doc_state)
         kind = traveller.doc_type.upper().replace("<", "")[:1]
@@ -243,13 +256,14 @@ class Matcher:
     def _score(
         self, traveller: Traveller, query: Name, entry: Entry, listed: Name, stump: bool
     ) -> Hit | None:
+        points, why = birth_adjustment(traveller.birth_date, entry.birth_date)
+        if 100 + points + 2 < self.thresholds.person:
+            return None  # the dates rule it out whatever the name: skip the name's cost
         name, account = name_score(query, listed, stump)
         if name < self.thresholds.name_min:
             return None
         reasons = [f"name {name:.0f}: {account}"]
-        score = name
-        points, why = birth_adjustment(traveller.birth_date, entry.birth_date)
-        score += points
+        score = name + points
         if why:
             reasons.append(why)
         if traveller.nationality and entry.nationality:

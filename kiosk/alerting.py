@@ -12,7 +12,7 @@ and the demo's list (used by `kiosk alerts publish --demo` and, later, by `--sim
     interval = 900                               # seconds between syncs of the daemon
     max_age_hours = 36                           # no update for this long: the list is stale
     person_threshold = 85                        # 0-100: a person is a hit from this score
-    name_min = 70                                # 0-100: ... and when the name alone reaches this
+    name_min = 75                                # 0-100: ... and when the name alone reaches this
     candidates = 64                              # listed persons scored per check, at most
 """
 
