@@ -132,6 +132,10 @@ def _check(entry: Entry) -> str | None:
 def make_entry(row: dict[str, str]) -> Entry:
     """An entry from CSV cells, normalised (codes upper case, number without spaces)."""
     clean = {name: (row.get(name) or "").strip() for name in COLUMNS}
+    return _normalised(clean)
+
+
+def _normalised(clean: dict[str, str]) -> Entry:
     clean["category"] = clean["category"].lower()
     clean["action"] = clean["action"].lower()
     clean["doc_type"] = clean["doc_type"].upper()
@@ -142,24 +146,38 @@ def make_entry(row: dict[str, str]) -> Entry:
     return Entry(**clean)
 
 
-def read_csv(text: str, source: str, ops: bool = False) -> Iterator[tuple[str, Entry]]:
-    """(op, entry) for every row; op is "upsert" or "delete" (deltas carry an `op` column).
-    A malformed row raises ListError naming `source` and the line."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
+def read_csv(
+    lines: str | Iterable[str], source: str, ops: bool = False, unique: bool = True
+) -> Iterator[tuple[str, Entry]]:
+    """(op, entry) for every row of CSV text or a text stream; op is "upsert" or "delete"
+    (deltas carry an `op` column). A malformed row raises ListError naming `source` and the
+    line. `unique=False` leaves the duplicate check to the store's unique index (a million
+    keys in a Python set would cost more memory than the whole store)."""
+    reader = csv.reader(io.StringIO(lines) if isinstance(lines, str) else lines)
+    header = [h.strip() for h in next(reader, [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ListError(f"{source}:1: missing column(s) {', '.join(missing)}; see docs/alerts.md")
     unknown = [c for c in header if c not in COLUMNS and c != "op"]
     if unknown:
         raise ListError(f"{source}:1: unknown column(s) {', '.join(unknown)}; see docs/alerts.md")
+    absent = [c for c in COLUMNS if c not in header]
+    width = len(header)
     seen: set[tuple[str, str]] = set()
-    for row in reader:
+    for cells in reader:
         line = reader.line_num
-        if None in row:
+        if not cells:
+            continue
+        if len(cells) > width:
             raise ListError(f"{source}:{line}: more cells than columns")
-        op = (row.get("op") or "upsert").strip() if ops else "upsert"
-        entry = make_entry(row)
+        row = {name: cell.strip() for name, cell in zip(header, cells, strict=False)}
+        for name in absent:
+            row[name] = ""
+        for name in header[len(cells) :]:
+            row[name] = ""
+        op = (row.pop("op", "") or "upsert") if ops else "upsert"
+        row.pop("op", None)
+        entry = _normalised(row)
         if op == "delete":
             if not (entry.list_id and entry.reference):
                 raise ListError(f"{source}:{line}: a delete needs list_id and reference")
@@ -169,12 +187,13 @@ def read_csv(text: str, source: str, ops: bool = False) -> Iterator[tuple[str, E
             problem = _check(entry)
             if problem:
                 raise ListError(f"{source}:{line}: {problem}")
-        if entry.key in seen:
-            raise ListError(
-                f"{source}:{line}: {entry.list_id}/{entry.reference} appears twice; "
-                "(list_id, reference) must be unique"
-            )
-        seen.add(entry.key)
+        if unique:
+            if entry.key in seen:
+                raise ListError(
+                    f"{source}:{line}: {entry.list_id}/{entry.reference} appears twice; "
+                    "(list_id, reference) must be unique"
+                )
+            seen.add(entry.key)
         yield op, entry
 
 

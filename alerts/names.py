@@ -115,6 +115,8 @@ _CLASS = str.maketrans(
 
 def to_ascii(text: str) -> str:
     """Latin ASCII, upper case, apostrophes removed; CJK characters one syllable each."""
+    if text.isascii():
+        return text.upper().replace("'", "").replace("`", "")
     text = unicodedata.normalize("NFC", text)
     if _CJK.search(text):
         text = _CJK.sub(lambda m: f" {anyascii(m.group())} ", text)

@@ -270,8 +270,8 @@ class Repository:
         matches = list((self.targets_dir / folder).glob(f"*.{base}"))
         if not matches:
             raise AlertsError(f"{self.targets_dir}: the previous list {name} is missing")
-        text = gzip.decompress(matches[0].read_bytes()).decode()
-        return [entry for _, entry in read_csv(text, name)]
+        with gzip.open(matches[0], "rt", encoding="utf-8", newline="") as stream:
+            return [entry for _, entry in read_csv(stream, name, unique=False)]
 
 
 def diff(old: list[Entry], new: list[Entry]) -> list[tuple[str, Entry]]:

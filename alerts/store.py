@@ -16,6 +16,7 @@ and reopen.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -48,6 +49,9 @@ _INSERT = (
     f"INSERT INTO entries (id, {', '.join(COLUMNS)}, parts) VALUES "
     f"({', '.join('?' * (len(COLUMNS) + 2))})"
 )
+
+
+_cells = operator.attrgetter(*COLUMNS)
 
 
 def entry_keys(name: Name, birth_date: str) -> set[int]:
@@ -251,7 +255,7 @@ class Store:
 
         for entry in entries:
             name, parts = _parts(entry)
-            rows.append((next_id, *(getattr(entry, c) for c in COLUMNS), parts))
+            rows.append((next_id, *_cells(entry), parts))
             if name is not None:
                 keys.extend((k, next_id) for k in entry_keys(name, entry.birth_date))
             next_id += 1

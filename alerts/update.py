@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tuf.api import exceptions as tuf_errors
 from tuf.api.metadata import Metadata
@@ -76,6 +76,11 @@ def _explain(exc: Exception) -> str:
             detail = " ".join(str(exc).split())
             return f"{text}: {detail}" if detail else text
     return f"{type(exc).__name__}: {exc}"
+
+
+def _text(path: Path) -> IO[str]:
+    """A gzipped CSV target as a text stream (never the whole list in memory)."""
+    return gzip.open(path, "rt", encoding="utf-8", newline="")
 
 
 class Client:
@@ -142,7 +147,7 @@ class Client:
             updater = self._updater(work)
             updater.refresh()
             expires = self._expires()
-            index = json.loads(self._download(updater, INDEX, work))
+            index = json.loads(self._download(updater, INDEX, work).read_bytes())
             version = int(index["version"])
             current = self.store.version
             meta: dict[str, str | int | None] = {
@@ -164,17 +169,18 @@ class Client:
                 changes = 0
                 base = current
                 for step, name in chain:
-                    text = gzip.decompress(self._download(updater, name, work)).decode()
-                    rows = list(read_csv(text, name, ops=True))
+                    with _text(self._download(updater, name, work)) as stream:
+                        rows = list(read_csv(stream, name, ops=True))
                     step_meta = dict(meta, version=step) if step != version else meta
                     self.store.apply_delta(rows, base, step_meta)
                     changes += len(rows)
                     base = step
                 return SyncResult(version, current, "delta", self.store.count(), changes)
-            text = gzip.decompress(self._download(updater, index["full"], work)).decode()
-            count = self.store.replace((e for _, e in read_csv(text, index["full"])), meta)
+            with _text(self._download(updater, index["full"], work)) as stream:
+                listed = read_csv(stream, index["full"], unique=False)
+                count = self.store.replace((e for _, e in listed), meta)
             return SyncResult(version, current, "full", count, count)
-        except (KeyError, ValueError, TypeError, OSError) as exc:
+        except (KeyError, ValueError, TypeError, OSError, EOFError) as exc:
             if isinstance(exc, tuf_errors.RepositoryError):
                 raise
             raise UpdateError(f"refused: the repository's list is malformed: {exc}") from None
@@ -197,12 +203,12 @@ class Client:
         return chain
 
     @staticmethod
-    def _download(updater: Updater, name: str, work: Path) -> bytes:
+    def _download(updater: Updater, name: str, work: Path) -> Path:
+        """A target, verified against its signed length and hash."""
         info = updater.get_targetinfo(name)
         if info is None:
             raise UpdateError(f"refused: the signed targets do not list {name}")
-        path = updater.download_target(info, str(work / name.replace("/", "_")))
-        return Path(path).read_bytes()
+        return Path(updater.download_target(info, str(work / name.replace("/", "_"))))
 
     def _expires(self) -> str:
         """When the verified metadata runs out: the earliest of timestamp, snapshot and
