@@ -23,6 +23,7 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+import operator
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,7 @@ from tuf.api.metadata import (
 )
 from tuf.api.serialization.json import JSONSerializer
 
-from alerts.entries import Entry, read_csv, write_csv
+from alerts.entries import COLUMNS, Entry, read_csv, write_csv
 from alerts.errors import AlertsError, ListError
 
 ROLES = ("root", "targets", "snapshot", "timestamp")
@@ -291,8 +292,11 @@ def diff(old: list[Entry], new: list[Entry]) -> list[tuple[str, Entry]]:
     return changes
 
 
+_cells = operator.attrgetter(*COLUMNS)
+
+
 def _digest(entry: Entry) -> bytes:
-    return hashlib.blake2b("\x1f".join(entry.to_dict().values()).encode(), digest_size=12).digest()
+    return hashlib.blake2b("\x1f".join(_cells(entry)).encode(), digest_size=12).digest()
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
