@@ -138,3 +138,33 @@ def test_false_hits_on_random_unlisted_travellers_stay_below_a_tenth_of_a_percen
         )
     print(f"\nfalse hits: {false}/{trials}")
     assert false / trials <= 0.001
+
+
+def test_a_failed_full_load_keeps_the_list_in_use(tmp_path: Path) -> None:
+    from alerts import ListError
+
+    store = Store(tmp_path / "a.db")
+    store.replace([person("1", "PETROV", "IVAN", "1970")], {"version": 1})
+    twice = [person("1", "A", "B", ""), person("1", "C", "D", "")]
+    with pytest.raises(ListError, match="two entries"):
+        store.replace(twice, {"version": 2})
+    assert store.version == 1 and [e.surname for e in store.entries()] == ["PETROV"]
+    assert not (tmp_path / "a.db.new").exists()
+
+
+def test_a_delta_for_another_version_is_refused(tmp_path: Path) -> None:
+    from alerts import ListError
+
+    store = Store(tmp_path / "a.db")
+    store.replace([person("1", "PETROV", "IVAN", "1970")], {"version": 3})
+    with pytest.raises(ListError, match="applies to version 2"):
+        store.apply_delta([("delete", person("1", "", "", ""))], 2, {"version": 4})
+    upserted, deleted = store.apply_delta(
+        [("delete", person("1", "", "", "")), ("upsert", person("2", "SOKOLOV", "IVAN", ""))],
+        3,
+        {"version": 4},
+    )
+    assert (upserted, deleted, store.version) == (1, 1, 4)
+    matcher = Matcher(store)
+    assert not matcher.check(Traveller(surname="PETROV", given_names="IVAN", birth_date="1970"))
+    assert matcher.check(Traveller(surname="SOKOLOW", given_names="IWAN"))
