@@ -124,3 +124,34 @@ def test_publish_without_keys_says_how_to_make_them(tmp_path: Path) -> None:
                        "--keys", str(tmp_path / "none"))  # fmt: skip
     assert result.returncode == 1
     assert "create the keys once with --new-keys" in result.stderr
+
+
+def test_the_sync_daemon_updates_then_stops_on_sigterm(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    repo = tmp_path / "repo"
+    run_kiosk("alerts", "publish", "--demo", "--repo", str(repo), "--keys",
+              str(tmp_path / "keys"), "--new-keys")  # fmt: skip
+    config = kiosk_config(
+        tmp_path,
+        f'url = "{repo.as_uri()}"\nroot = "{repo / "metadata" / "1.root.json"}"\ninterval = 60\n',
+    )
+    daemon = subprocess.Popen([sys.executable, "-m", "kiosk", "alerts", "sync", "--config",
+                               str(config)], stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status = run_kiosk("alerts", "status", "--json", "--config", str(config))
+            if status.returncode == 0 and json.loads(status.stdout)["version"] == 1:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the daemon did not load the list")
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(20) == 0
+    finally:
+        daemon.kill()
+    assert "Traceback" not in (daemon.stderr.read() if daemon.stderr else "")
