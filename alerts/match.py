@@ -10,6 +10,7 @@ officer sees.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -18,7 +19,7 @@ import jellyfish
 from rapidfuzz import fuzz
 
 from alerts.entries import COLUMNS, Entry, Traveller, normalise_number, normalise_state, parse_birth
-from alerts.names import PARTICLES, Name, mrz_form, pair_keys, skeletons, year_keys
+from alerts.names import Name, mrz_form, pair_keys, skeletons, year_keys
 from alerts.store import Store, parts_name
 
 
@@ -56,10 +57,22 @@ def _metaphone(part: str) -> str:
     return str(jellyfish.metaphone(part))
 
 
-_JOINED = sorted((p for p in PARTICLES if len(p) >= 2), key=len, reverse=True)
+# Particles that are written joined to the name (ALHASSAN, ABDELRAHMAN, BINLADEN).
+_JOINED = sorted(("AL", "EL", "UL", "ABD", "ABDUL", "ABDEL", "ABU", "ABOU", "BIN", "BEN",
+                  "IBN"), key=len, reverse=True)  # fmt: skip
 
 
 _VOWELS = frozenset("AEIOUY")
+_VOWEL_RUN = re.compile(r"[AEIOUY]+")
+_DOUBLE = re.compile(r"([B-DF-HJ-NP-TV-Z])\1+")
+
+
+@lru_cache(maxsize=262144)
+def _fold(part: str) -> str:
+    """Every run of vowels as one A, doubled consonants single: KAREEM -> KARAM."""
+    return _VOWEL_RUN.sub("A", _DOUBLE.sub(r"\1", part))
+
+
 PART_MIN = 80.0  # two parts less alike than this are different names
 
 
@@ -70,16 +83,30 @@ def part_similarity(a: str, b: str) -> tuple[float, str]:
         return 100.0, ""
     ratio = fuzz.ratio(a, b)
     best, why = ratio, "spelling"
+    folded = 0.9 * fuzz.ratio(_fold(a), _fold(b))
+    if folded > best:
+        # romanisations differ most in vowels and doubled letters (KARIM/KAREEM, LI/LEE)
+        best, why = folded, "vowels"
     short = min(a, b, key=len)
-    if not set(short) & _VOWELS:
+    if not set(short) & _VOWELS - {"Y"}:
         # written without vowels (Arabic script: MHMD, HSYN): the skeleton is all there is
         if set(skeletons(a)) & set(skeletons(b)):
             best, why = max(best, 88.0), "sounds alike"
-    elif len(short) >= 3:
+    elif len(short) <= 2:
+        # two letters leave ratio no room (LI/LEE, HE/HO): the skeleton and the first
+        # letter must both agree
+        if a[0] == b[0] and set(skeletons(a)) & set(skeletons(b)) and len(a) + len(b) <= 6:
+            best, why = max(best, 80.0), "sounds alike"
+    else:
         # a shared skeleton or metaphone lifts a spelling that is already close, never a
         # different name that happens to share its consonant classes (CHEN, XIN)
-        if set(skeletons(a)) & set(skeletons(b)) and ratio + 25 > best:
-            best, why = min(90.0, ratio + 25), "sounds alike"
+        shared = set(skeletons(a)) & set(skeletons(b))
+        if shared:
+            # four consonant classes or more in the same order is strong evidence
+            # (CHRUSCHTSCHOW/KHRUSHCHEV: KRSP); two or three is common (MT, SN)
+            lifted = max(ratio + 25, 85.0) if max(map(len, shared)) >= 4 else ratio + 15
+            if min(90.0, lifted) > best:
+                best, why = min(90.0, lifted), "sounds alike"
         if _metaphone(a) == _metaphone(b) and min(88.0, ratio + 20) > best:
             best, why = min(88.0, ratio + 20), "sounds alike"
     for x, y in ((a, b), (b, a)):
@@ -117,15 +144,18 @@ def name_score(query: Name, listed: Name, stump: bool = False) -> tuple[float, s
         used_e.add(j)
         total += sim
         notes.append(f"{q[i]}~{e[j]} ({why})" if why else q[i])
-    low, high = sorted((len(q), len(e)))
-    aligned = min(100.0, total / (low + 0.35 * (high - low)))
+    # a part the list has and the document lacks is common (MRZs drop patronymics and
+    # middle names); a part only the document has counts more against
+    matched = len(used_q)
+    weight = matched + (len(q) - matched) * 0.5 + (len(e) - matched) * 0.25
+    aligned = min(100.0, total / weight) if weight else 0.0
     joined_q = "".join(q)
     swapped_q = "".join([*query.given, *query.surname])
     joined_e = "".join(e)
     joined = 0.0
     if len(q) != len(e):  # one side wrote two parts as one (ABDUL RAHMAN, ABDULRAHMAN)
         joined = max(fuzz.ratio(joined_q, joined_e), fuzz.ratio(swapped_q, joined_e))
-    if joined >= 90 and joined > aligned:
+    if joined >= 95 and joined > aligned:
         return joined, f"{joined_q}~{joined_e} (written together)"
     missing = [e[j] for j in range(len(e)) if j not in used_e]
     extra = [q[i] for i in range(len(q)) if i not in used_q]
