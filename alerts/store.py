@@ -10,7 +10,8 @@
 
 A full list is built in a new file and renamed over the old one, so a failed load leaves
 the list in use untouched; a delta is one transaction. Readers notice the rename (inode)
-and reopen.
+and reopen; until then they read the old file, which stays whole (rollback journal, no
+WAL beside it to be replayed into the new file).
 """
 
 from __future__ import annotations
@@ -131,7 +132,9 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
                 conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
+                # a rollback journal, not WAL: a full load renames a new file over this
+                # one, and a WAL file left beside the old one would be replayed into it
+                conn.execute("PRAGMA journal_mode=DELETE")
                 conn.execute("PRAGMA synchronous=FULL")
                 conn.execute("PRAGMA busy_timeout=5000")
                 conn.execute("PRAGMA cache_size=-8000")  # 8 MB: the index pages a check touches
@@ -218,7 +221,6 @@ class Store:
             self._write_meta(conn, {**keep, **meta})
             conn.execute("COMMIT")
             conn.executescript(INDEXES)
-            conn.execute("PRAGMA journal_mode=WAL")
         except sqlite3.IntegrityError as exc:
             conn.close()
             new.unlink(missing_ok=True)
@@ -233,8 +235,6 @@ class Store:
         with open(new, "rb+") as handle:
             os.fsync(handle.fileno())
         self.close()
-        for suffix in ("-wal", "-shm"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
         os.replace(new, self.path)
         _fsync_dir(self.path.parent)
         return count

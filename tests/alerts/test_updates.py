@@ -242,3 +242,20 @@ def test_a_missing_bucket_is_one_clear_error(
             kiosk.sync()
     finally:
         fetcher.close()
+
+
+def test_a_reader_keeps_working_across_a_full_load_and_then_sees_the_new_list(
+    central: Central, tmp_path: Path
+) -> None:
+    central.publish([STOLEN])
+    kiosk = client(central, tmp_path)
+    kiosk.sync()
+    reader = Store(kiosk.store.path)  # the lane's own connection, another process in life
+    assert stolen_found(reader)
+    central.publish([PERSON])
+    kiosk.store.set_meta(version=0)  # no delta applies: the next sync loads in full
+    assert kiosk.sync().how == "full"
+    assert not stolen_found(reader) and reader.version == 2
+    assert sorted(p.name for p in kiosk.store.path.parent.iterdir() if "alerts.db" in p.name) == [
+        "alerts.db"
+    ]
