@@ -10,6 +10,7 @@ officer sees.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -237,13 +238,15 @@ class Matcher:
     def candidates(self, query: Name, birth_date: str) -> list[int]:
         """Ids of the listed persons sharing most blocking keys with the traveller."""
         parts = query.parts
-        keys = pair_keys(parts)
         try:
             birth = parse_birth(birth_date)
         except ValueError:
             birth = None
         if birth:
-            keys |= year_keys(parts, [birth[0] - 1, birth[0], birth[0] + 1])
+            years = [birth[0] - 1, birth[0], birth[0] + 1]
+            keys = pair_keys(parts, [0, *years]) | year_keys(parts, years)
+        else:  # no date to go by: every year a listed person may carry
+            keys = pair_keys(parts, [0, *range(1900, dt.date.today().year + 1)])
         if not keys:
             return []
         marks = ", ".join("?" * len(keys))

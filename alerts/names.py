@@ -21,6 +21,7 @@ import itertools
 import re
 import unicodedata
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -211,21 +212,24 @@ def _key(high: int, low: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def pair_keys(parts: list[str]) -> set[int]:
+def pair_keys(parts: list[str], years: Iterable[int] = (0,)) -> set[int]:
     """Unordered pairs of skeletons of two different name forms (swapped names, a missing
-    middle name or a truncated last part still leave a pair in common)."""
+    middle name or a truncated last part still leave a pair in common), each bound to a
+    birth year (0: unknown). A listed person born more than a year from the traveller can
+    never score a hit (the dates cost more than a name can give), so blocking by year
+    loses nothing and keeps common names from crowding the candidates."""
     forms = [(_codes(u), covers) for u, covers in units(parts)]
+    pairs = set()
     if len(parts) == 1:
-        return {_key(a, a) for codes, _ in forms for a, _ in codes}
-    keys = set()
+        pairs = {(a, a) for codes, _ in forms for a, _ in codes}
     for i, (first, covers) in enumerate(forms):
         for second, other in forms[i + 1 :]:
             if covers & other:
                 continue  # a joined form and its own part: never both on one document
             for a, _ in first:
                 for b, _ in second:
-                    keys.add(_key(a, b) if a <= b else _key(b, a))
-    return keys
+                    pairs.add((a, b) if a <= b else (b, a))
+    return {_key(zlib.crc32(b"%d" % year, a), b) for year in years for a, b in pairs}
 
 
 _YEAR = 0x7E570000  # year keys: the low word is this plus the year

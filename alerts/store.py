@@ -60,11 +60,10 @@ def entry_keys(name: Name, birth_date: str) -> set[int]:
     parts = name.parts
     if not parts:
         return set()
-    keys = pair_keys(parts)
     birth = parse_birth(birth_date)
-    if birth:
-        keys |= year_keys(parts, [birth[0]])
-    return keys
+    if not birth:
+        return pair_keys(parts, [0])
+    return pair_keys(parts, [birth[0]]) | year_keys(parts, [birth[0]])
 
 
 def _parts(entry: Entry) -> tuple[Name | None, str]:
