@@ -250,12 +250,36 @@ class Matcher:
         if not keys:
             return []
         marks = ", ".join("?" * len(keys))
+        dates = self._compatible_dates(birth)
+        where = ""
+        if dates is not None:
+            where = f" AND birth IN ({', '.join('?' * len(dates))})"
         rows = self.store.conn.execute(
-            f"SELECT id FROM name_keys WHERE k IN ({marks}) "
+            f"SELECT id FROM name_keys WHERE k IN ({marks}){where} "
             "GROUP BY id ORDER BY count(*) DESC LIMIT ?",
-            (*keys, self.thresholds.candidates),
+            (*keys, *(dates or ()), self.thresholds.candidates),
         ).fetchall()
         return [row[0] for row in rows]
+
+    def _compatible_dates(
+        self, birth: tuple[int, int | None, int | None] | None
+    ) -> list[str] | None:
+        """The listed dates of birth that can still reach the threshold beside the
+        traveller's (the same, day and month swapped, a day or a year apart, a partial date
+        that agrees, none): the rest cost more points than any name gives. None when the
+        traveller's date is not a full one or the threshold is low enough for anything."""
+        if birth is None or None in birth or self.thresholds.person <= 100 - 20 + 2:
+            return None
+        y, m, d = birth
+        assert m is not None and d is not None
+        dates = {f"{y:04d}-{m:02d}-{d:02d}", f"{y:04d}-{m:02d}", f"{y:04d}", ""}
+        for year, month, day in ((y, d, m), (y, m, d - 1), (y, m, d + 1), (y - 1, m, d),
+                                 (y + 1, m, d)):  # fmt: skip
+            try:
+                dates.add(dt.date(year, month, day).isoformat())
+            except ValueError:
+                continue
+        return sorted(dates)
 
     def check_person(self, traveller: Traveller) -> list[Hit]:
         query = Name.of(traveller.surname, traveller.given_names)

@@ -3,9 +3,10 @@
 - `entries`: one row per listed document or person, with the name's MRZ-form parts
   precomputed (`parts`: surname parts, "|", given parts) so a check does no transliteration
   of listed names; a partial index on the normalised document number.
-- `name_keys(k, id)`: the blocking keys of every person (64-bit hashes of skeleton pairs
-  and of skeleton + birth year, see alerts.names); a covering index on (k, id) answers
-  "who shares a key with this traveller" without touching `entries`.
+- `name_keys(k, id, birth)`: the blocking keys of every person (64-bit hashes of skeleton
+  pairs and of skeleton + birth year, see alerts.names) with the person's date of birth; a
+  covering index on (k, id, birth) answers "who shares a key with this traveller and was
+  born on a date that could still score a hit" without touching `entries`.
 - `meta`: version, when it was signed, when its signature runs out, the last sync.
 
 A full list is built in a new file and renamed over the old one, so a failed load leaves
@@ -38,13 +39,15 @@ CREATE TABLE IF NOT EXISTS entries (
     birth_date TEXT NOT NULL, nationality TEXT NOT NULL, sex TEXT NOT NULL,
     note TEXT NOT NULL, parts TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS name_keys (k INTEGER NOT NULL, id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS name_keys (
+    k INTEGER NOT NULL, id INTEGER NOT NULL, birth TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 INDEXES = """
 CREATE UNIQUE INDEX IF NOT EXISTS entries_key ON entries (list_id, reference);
 CREATE INDEX IF NOT EXISTS entries_doc ON entries (doc_number) WHERE doc_number != '';
-CREATE INDEX IF NOT EXISTS name_keys_k ON name_keys (k, id);
+CREATE INDEX IF NOT EXISTS name_keys_k ON name_keys (k, id, birth);
 """
 _INSERT = (
     f"INSERT INTO entries (id, {', '.join(COLUMNS)}, parts) VALUES "
@@ -243,12 +246,12 @@ class Store:
         """Insert entries and their keys in chunks (bounded memory for a million rows)."""
         count = 0
         rows: list[tuple[Any, ...]] = []
-        keys: list[tuple[int, int]] = []
+        keys: list[tuple[int, int, str]] = []
         next_id = first_id
 
         def flush() -> None:
             conn.executemany(_INSERT, rows)
-            conn.executemany("INSERT INTO name_keys (k, id) VALUES (?, ?)", keys)
+            conn.executemany("INSERT INTO name_keys (k, id, birth) VALUES (?, ?, ?)", keys)
             rows.clear()
             keys.clear()
 
@@ -256,7 +259,8 @@ class Store:
             name, parts = _parts(entry)
             rows.append((next_id, *_cells(entry), parts))
             if name is not None:
-                keys.extend((k, next_id) for k in entry_keys(name, entry.birth_date))
+                birth = entry.birth_date
+                keys.extend((k, next_id, birth) for k in entry_keys(name, birth))
             next_id += 1
             count += 1
             if len(rows) >= 20000:
