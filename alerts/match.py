@@ -31,7 +31,7 @@ class Thresholds:
 
     person: float = 85.0
     name_min: float = 75.0
-    candidates: int = 64
+    candidates: int = 32
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Hit:
         }
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def _metaphone(part: str) -> str:
     return str(jellyfish.metaphone(part))
 
@@ -68,7 +68,7 @@ _VOWEL_RUN = re.compile(r"[AEIOUY]+")
 _DOUBLE = re.compile(r"([B-DF-HJ-NP-TV-Z])\1+")
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=32768)
 def _fold(part: str) -> str:
     """Every run of vowels as one A, doubled consonants single: KAREEM -> KARAM."""
     return _VOWEL_RUN.sub("A", _DOUBLE.sub(r"\1", part))
@@ -77,7 +77,7 @@ def _fold(part: str) -> str:
 PART_MIN = 80.0  # two parts less alike than this are different names
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=32768)
 def part_similarity(a: str, b: str) -> tuple[float, str]:
     """How alike two name parts are (0-100) and why ("" when equal)."""
     if a == b:

@@ -167,7 +167,7 @@ _DIGRAPH_LETTER = {d: letter.lower() for d, letter in _DIGRAPHS}
 _RUNS = re.compile(r"(.)\1+")
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=65536)
 def skeletons(token: str) -> tuple[str, ...]:
     """The consonant skeleton(s) of one name part, one per way its letters may read: J is Y
     in Jusuf/Jewgeni/Dmitrij, CH is KH in German (Chruschtschow), Cyrillic X gives KH for
@@ -185,7 +185,7 @@ def skeletons(token: str) -> tuple[str, ...]:
     return tuple(sorted(result))
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=65536)
 def _codes(token: str) -> tuple[tuple[int, bool], ...]:
     """(32-bit code, long enough for a year key) of each skeleton of a part."""
     return tuple((zlib.crc32(s.encode()), len(s) >= 2) for s in skeletons(token))

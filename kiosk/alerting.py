@@ -13,7 +13,7 @@ and the demo's list (used by `kiosk alerts publish --demo` and, later, by `--sim
     max_age_hours = 36                           # no update for this long: the list is stale
     person_threshold = 85                        # 0-100: a person is a hit from this score
     name_min = 75                                # 0-100: ... and when the name alone reaches this
-    candidates = 64                              # listed persons scored per check, at most
+    candidates = 32                              # listed persons scored per check, at most
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ _KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "max_age_hours": ((int, float), "36"),
     "person_threshold": ((int, float), "85"),
     "name_min": ((int, float), "70"),
-    "candidates": (int, "64"),
+    "candidates": (int, "32"),
 }
 
 
