@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "forward",
     "verify",
     "chip",
+    "alerts",
 )
 
 
@@ -40,6 +41,7 @@ def _error_types() -> tuple[type[BaseException], ...]:
         ("biometrics", "BiometricsError"),
         ("outbox", "OutboxError"),
         ("emrtd", "EMRTDError"),
+        ("alerts", "AlertsError"),
     ):
         module = sys.modules.get(module_name)
         error = getattr(module, class_name, None) if module else None

@@ -165,8 +165,9 @@ DRIVER_OPTIONS: dict[str, dict[str, Key]] = {
         "read_timeout": Key((int, float), "2", check=_range(0.1, 60)),
     },
 }
-# [quality] is validated by `validate_quality` (against biometrics' own list).
-OPEN_SECTIONS = ("devices", "quality")
+# [quality] is validated by `validate_quality` (against biometrics' own list), [alerts]
+# by kiosk.alerting.validate.
+OPEN_SECTIONS = ("devices", "quality", "alerts")
 
 
 @dataclass(frozen=True)
@@ -342,6 +343,12 @@ def _problems(config: Config) -> Iterator[ConfigError]:
     yield from _device_problems(config)
     try:
         validate_quality(config)
+    except ConfigError as exc:
+        yield exc
+    from kiosk.alerting import validate as validate_alerts
+
+    try:
+        validate_alerts(config)
     except ConfigError as exc:
         yield exc
 

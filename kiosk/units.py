@@ -28,6 +28,10 @@ class Placement:
 PLACEMENTS = (
     Placement("border-kiosk.service.in", "etc/systemd/system/border-kiosk.service", True),
     Placement("border-forwarder.service.in", "etc/systemd/system/border-forwarder.service", True),
+    Placement(
+        "border-alerts-sync.service.in", "etc/systemd/system/border-alerts-sync.service", True
+    ),
+    Placement("border-alerts-sync.timer", "etc/systemd/system/border-alerts-sync.timer"),
     Placement("70-border-kiosk.rules", "etc/udev/rules.d/70-border-kiosk.rules"),
     Placement("border-kiosk.sysusers", "etc/sysusers.d/border-kiosk.conf"),
     Placement("border-kiosk.tmpfiles", "etc/tmpfiles.d/border-kiosk.conf"),
