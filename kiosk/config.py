@@ -134,7 +134,7 @@ SCHEMA["policy"] = {
 }
 # [devices.<role>]: which roles the lane knows, and per driver the options it takes
 # (passed to the driver's constructor, so an unknown one would be a TypeError there).
-DEVICE_ROLES = ("mrz", "fingerprint", "face_camera", "document_camera")
+DEVICE_ROLES = ("mrz", "fingerprint", "face_camera", "document_camera", "chip")
 DEVICE_BINDING = {
     "driver": Key(str, '"mrz-serial"', required=True),
     "port": Key(str, '"/dev/ttyUSB0"', required=True),
@@ -164,6 +164,7 @@ DRIVER_OPTIONS: dict[str, dict[str, Key]] = {
         "loop": Key(bool, "false"),
         "read_timeout": Key((int, float), "2", check=_range(0.1, 60)),
     },
+    "pcsc": {},  # port: the reader's PC/SC name (`kiosk devices` lists them)
 }
 # [quality] is validated by `validate_quality` (against biometrics' own list), [alerts]
 # by kiosk.alerting.validate.

@@ -3,7 +3,8 @@ the simulator), their events delivered into the UI's event loop, their health by
 
 [devices.<role>] in the configuration: `driver` (mrz-serial, zhiantec, uru4000, camera),
 `port` (a device path) and driver options (e.g. `framing = "cr"` for mrz-serial).
-Roles the capture flow knows: `mrz` (document reader), `fingerprint`, `face_camera`.
+Roles the capture flow knows: `mrz` (document reader), `fingerprint`, `face_camera`,
+`chip` (a PC/SC reader: `driver = "pcsc"`, `port` = its PC/SC name).
 """
 
 from __future__ import annotations

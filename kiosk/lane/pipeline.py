@@ -105,6 +105,8 @@ class Traveller:
     document_source: str = ""  # "reader", "camera" or "manual"
     checks: list[DocumentCheck] = field(default_factory=list)
     portrait: bytes | None = None
+    chip: dict[str, Any] | None = None  # kiosk.chip.ChipOutcome.record(), when a chip step ran
+    chip_portrait: bytes | None = None  # DG2's image: the reference for the face comparison
     face_quality: dict[str, Any] = field(default_factory=dict)
     face_override: str | None = None
     face_attempts: int = 0
@@ -391,6 +393,12 @@ class Pipeline:
         self.traveller.checks.extend(checks)
         self._changed()
 
+    def chip_read(self, record: dict[str, Any], portrait: bytes | None) -> None:
+        """The chip step's result for the record, and its portrait (see `kiosk.lane.chip`)."""
+        self._expect(State.DOCUMENT)
+        self.traveller.chip = record
+        self.traveller.chip_portrait = portrait
+
     def _override(self, step: str, reason: str, **details: str) -> None:
         self.traveller.overrides.append({"step": step, "reason": reason, **details})
         self._audit("override", step=step, reason=reason, **details)
@@ -403,6 +411,7 @@ class Pipeline:
             "document": document,
             "document_source": t.document_source,
             "document_checks": {c.name: c.ok for c in t.checks},
+            "chip": t.chip,
             "portrait": t.portrait,
             "face_quality": t.face_quality,
             "fingers": [

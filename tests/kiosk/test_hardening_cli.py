@@ -101,7 +101,7 @@ def test_provision_check_names_every_bad_value_with_file_line_and_key(
         f"{config}:{line['framing = 5']}: [devices.mrz] framing: 5 is the wrong type; "
         'e.g. framing = "cr"',
         f"{config}:{line[added[9]]}: [devices.fingerprint] driver: 'fingerprint-9000': "
-        "use one of camera, mrz-serial, uru4000, zhiantec",
+        "use one of camera, mrz-serial, pcsc, uru4000, zhiantec",
     ]
     assert len(lines) == 5 and lines[4].startswith(f"{config}:{line[added[-1]]}: ")
     assert "[devices.face_camera] fps:" in lines[4]
