@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 import mrz
+from kiosk.config import Config
+from kiosk.lane.devices import DeviceSpec
 from kiosk.lane.pipeline import DocumentCheck, Pipeline, State
 
 #: Seconds to wait for the chip once the MRZ is read: the passport lies on the reader by then.
@@ -76,3 +78,22 @@ class ChipStep:
             faces = outcome.report.faces if outcome.report is not None else []
             pipeline.chip_read(outcome.record(), faces[0].data if faces else None)
         return outcome_checks(outcome)
+
+
+def chip_step(config: Config, pipeline: Pipeline, spec: DeviceSpec) -> ChipStep:
+    """The step for the lane's [devices.chip] (driver "pcsc", port = the reader's PC/SC
+    name): the chip is read after every MRZ, checked against the CSCA trust store in
+    STATE_DIR/csca (`kiosk provision csca`)."""
+
+    def reader() -> Any:
+        from drivers.registry import driver_class
+
+        return driver_class(spec.driver)(spec.port)
+
+    def trust() -> Any:
+        from emrtd.trust import TrustStore
+
+        directory = config.state_dir / "csca"
+        return TrustStore.load(directory) if directory.is_dir() else TrustStore()
+
+    return ChipStep(pipeline, reader, trust, CARD_WAIT)

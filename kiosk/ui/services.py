@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from kiosk.config import Config
 from kiosk.lane.capture import Capture
-from kiosk.lane.chip import ChipStep
+from kiosk.lane.chip import chip_step
 from kiosk.lane.devices import DeviceHub, DeviceSpec, specs_from_config
 from kiosk.lane.pipeline import Direction, Pipeline
 from kiosk.lane.policy import Policy
@@ -76,25 +76,6 @@ class Services:
             self.demo.stop()
         self.capture.close()
         self.sealer.close()
-
-
-def chip_step(config: Config, pipeline: Pipeline, spec: DeviceSpec) -> ChipStep:
-    """[devices.chip] (driver "pcsc", port = the reader's PC/SC name): the chip is read after
-    every MRZ, checked against the CSCA trust store in STATE_DIR/csca (`kiosk provision csca`)."""
-    from kiosk.lane.chip import CARD_WAIT
-
-    def reader() -> Any:
-        from drivers.registry import driver_class
-
-        return driver_class(spec.driver)(spec.port)
-
-    def trust() -> Any:
-        from emrtd.trust import TrustStore
-
-        directory = config.state_dir / "csca"
-        return TrustStore.load(directory) if directory.is_dir() else TrustStore()
-
-    return ChipStep(pipeline, reader, trust, CARD_WAIT)
 
 
 def face_thresholds(config: Config) -> dict[str, float]:
