@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from drivers.sim.passport import PassportChip
 from emrtd.reader import read_chip
 from emrtd.trust import TrustStore
-from tests.emrtd.issuer import make_passport, portrait_jpeg
+from kiosk.sim.issuer import make_passport, portrait_jpeg
 from tests.pcscd import start_pcscd, why_not
 
 FILES = (0x011E, 0x011D, 0x0101, 0x0102)  # EF.COM, EF.SOD, DG1, DG2

@@ -54,12 +54,16 @@ class SimCounter:
         self.travellers = 0
         self.attempts: dict[int, int] = {}
         self.forward_config = forward
+        self.chip_reader = SimChipReader()
+        self.trust_dir = faces.parent / "csca"  # the demo kiosk's STATE_DIR/csca
         self.forwarder: Any = None
         self._forward_timer: Any = None
 
     def start(self) -> list[Any]:
         from kiosk.lane.devices import DeviceSpec
+        from kiosk.sim.issuer import default_pki
 
+        default_pki().write_trust(self.trust_dir)  # the demo issuer's CSCA: chips check out
         self.reader.start()
         self.scanner.start()
         self.scenes.start()
@@ -79,9 +83,17 @@ class SimCounter:
 
     def attach(self, capture: Any) -> None:
         """Follow the lane as a traveller would: step to the camera for the face step,
-        lift the finger once the scanner's image was taken."""
+        lift the finger once the scanner's image was taken. The chip reader is in-process
+        (the passport emulator behind the driver's `transceive` seam, no pcscd)."""
+        from emrtd.trust import TrustStore
+        from kiosk.lane.chip import ChipStep
+
         capture.pipeline.observers.append(self.pipeline_changed)
         capture.notices.append(self.lane_notice)
+        step = ChipStep(
+            capture.pipeline, lambda: self.chip_reader, lambda: TrustStore.load(self.trust_dir)
+        )
+        capture.after_document.append(step)
 
     def lane_notice(self, notice: Any) -> None:
         if notice.kind == "finger done":
@@ -105,6 +117,7 @@ class SimCounter:
         self.story = traveller.story
         self.travellers += 1
         self.attempts = {}
+        self.chip_reader.chip = passport_chip(traveller)
         self.reader.send_document(traveller.lines)
         return traveller.story
 
@@ -153,6 +166,52 @@ class SimCounter:
         self.scanner.stop()
         self.scenes.stop()
         self.camera.stop()
+
+
+class SimChipReader:
+    """The counter's chip reader, in-process: what `kiosk.chip.read_document` needs of a
+    `drivers.pcsc.PCSCReader` (wait for the card, `transceive`), answered by the passport
+    emulator of drivers/sim/passport.py lying on it. (pcscd with vpcd needs its own mount
+    namespace, which the tests set up but a demo cannot count on.)"""
+
+    def __init__(self) -> None:
+        self.chip: Any = None  # the PassportChip on the reader, or None
+
+    def wait_for_card(self, timeout: float) -> bytes:
+        from drivers import DeviceTimeout
+
+        if self.chip is None:
+            time.sleep(min(timeout, 1.0))
+            raise DeviceTimeout("no chip answered on the reader")
+        self.chip.power(True)  # a fresh connection: no session left from a previous read
+        return bytes(self.chip.atr)
+
+    def transceive(self, apdu: bytes) -> bytes:
+        chip = self.chip
+        if chip is None:
+            raise ConnectionError("card removed")
+        return bytes(chip.apdu(apdu))
+
+    def disconnect(self) -> None:
+        pass
+
+    def wait_for_removal(self, timeout: float) -> bool:
+        return True
+
+
+def passport_chip(traveller: SimTraveller) -> Any:
+    """The traveller's chip, issued by the demo state (kiosk.sim.issuer) over their MRZ;
+    a forged one has its DG2 changed after the SOD was signed."""
+    from drivers.sim.passport import PassportChip
+    from emrtd.keys import MRZKey
+    from kiosk.sim.issuer import make_passport
+
+    parsed = mrz.parse(traveller.lines)
+    key = MRZKey(parsed.document_number, parsed.birth_date_raw, parsed.expiry_date_raw)
+    passport = make_passport(
+        lines=tuple(traveller.lines), key=key, forge_dg2=traveller.forged_chip, can=None
+    )
+    return PassportChip(passport.profile)
 
 
 CAMERA_FPS = 10.0
@@ -350,6 +409,7 @@ class SimTraveller:
 
     lines: list[str]
     story: str
+    forged_chip: bool = False
 
 
 def prepare(directory: Path) -> config_module.Config:
@@ -405,7 +465,10 @@ def travellers(seed: int = 9303, today: dt.date | None = None) -> Iterator[SimTr
         expiry = today + dt.timedelta(days=rng.randrange(200, 3000))
         story = "ordinary passport"
         fmt = "TD3"
-        if n % 4 == 1:
+        forged = n % 8 == 4
+        if forged:
+            story = "forged chip: its portrait (DG2) does not match the SOD: NOT GENUINE"
+        elif n % 4 == 1:
             fmt, story = "TD1", "identity card"
         elif n % 4 == 2:
             expiry = today - dt.timedelta(days=rng.randrange(10, 400))
@@ -425,4 +488,4 @@ def travellers(seed: int = 9303, today: dt.date | None = None) -> Iterator[SimTr
             surname=SURNAMES[index],
             given_names=GIVEN[index],
         )
-        yield SimTraveller(lines, story)
+        yield SimTraveller(lines, story, forged)

@@ -253,7 +253,7 @@ def make_passport(
             domain(12),
             SymmetricKind("3DES", 16) if chip_auth_cipher == "1" else SymmetricKind("AES", 16),
         )
-    aa_key = None
+    aa_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | None = None
     if active_auth == "ec":
         aa_key = ec.generate_private_key(ec.SECP256R1())
         infos14.append(

@@ -10,7 +10,7 @@ from drivers.base import wait_for
 from drivers.pcsc import PCSCReader, card_present
 from drivers.sim.passport import PassportChip
 from drivers.sim.vpcd import VpcdCard
-from tests.emrtd.issuer import Passport
+from kiosk.sim.issuer import Passport
 from tests.pcscd import Pcscd
 
 PutOnReader = Callable[[Passport], VpcdCard]

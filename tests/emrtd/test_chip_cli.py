@@ -12,8 +12,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from PIL import Image
 
+from kiosk.sim.issuer import CAN, TD3, default_pki, make_passport, make_pki, master_list
 from tests.emrtd.conftest import PutOnReader
-from tests.emrtd.issuer import CAN, TD3, default_pki, make_passport, make_pki, master_list
 from tests.pcscd import Pcscd
 
 

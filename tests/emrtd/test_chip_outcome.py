@@ -6,8 +6,8 @@ import mrz
 from drivers.pcsc import PCSCReader
 from emrtd.trust import TrustStore
 from kiosk.chip import mrz_key, read_document
+from kiosk.sim.issuer import TD3, make_passport
 from tests.emrtd.conftest import PutOnReader
-from tests.emrtd.issuer import TD3, make_passport
 
 
 def test_a_forgery_gives_one_line_with_its_reason_and_a_record_with_every_check(

@@ -19,7 +19,7 @@ from emrtd.lds.dg15 import DG15File
 from emrtd.lds.sod import SODFile
 from emrtd.passive_auth import verify
 from emrtd.trust import TrustStore, load_certificates, verify_master_list
-from tests.emrtd.issuer import default_pki, make_passport, master_list
+from kiosk.sim.issuer import default_pki, make_passport, master_list
 
 MUTATIONS_PER_TARGET = 2_000
 
@@ -73,7 +73,7 @@ def _small_dg2() -> bytes:
     from PIL import Image
 
     from emrtd.lds.dg2 import encode_19794_5
-    from tests.emrtd.issuer import portrait_jpeg
+    from kiosk.sim.issuer import portrait_jpeg
 
     out = io.BytesIO()
     Image.open(io.BytesIO(portrait_jpeg())).resize((48, 64)).save(out, "JPEG", quality=70)

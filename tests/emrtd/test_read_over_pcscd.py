@@ -13,8 +13,8 @@ from emrtd import AccessDenied, CardRemoved
 from emrtd.keys import CANKey, MRZKey
 from emrtd.reader import read_chip
 from emrtd.trust import TrustStore
+from kiosk.sim.issuer import TD3, make_passport, make_pki
 from tests.emrtd.conftest import PutOnReader
-from tests.emrtd.issuer import TD3, make_passport, make_pki
 
 
 def trust_of(passport) -> TrustStore:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ from emrtd.crypto import AES128, AES256, TDES
 from emrtd.curves import STANDARD_CURVES
 from emrtd.lds.dg2 import JPEG2000, DG2File, encode_19794_5
 from emrtd.sm import SecureChannel
-from tests.emrtd.issuer import portrait_jpeg
+from kiosk.sim.issuer import portrait_jpeg
 
 CRYPTOGRAPHY_CURVES = {
     "P-192": ec.SECP192R1, "P-224": ec.SECP224R1, "P-256": ec.SECP256R1, "P-384": ec.SECP384R1,
@@ -144,7 +144,7 @@ def test_a_dg2_past_32_kb_is_read_with_odd_read_binary_under_secure_messaging() 
     from drivers.sim.passport import PassportChip
     from emrtd.reader import read_chip
     from emrtd.trust import TrustStore
-    from tests.emrtd.issuer import make_passport
+    from kiosk.sim.issuer import make_passport
 
     big = io.BytesIO()
     Image.open(io.BytesIO(portrait_jpeg())).resize((720, 960)).save(big, "JPEG", quality=95)
@@ -163,7 +163,7 @@ def test_chip_authentication_with_3des_after_bac_uses_mse_set_kat() -> None:
     from drivers.sim.passport import PassportChip
     from emrtd.reader import read_chip
     from emrtd.trust import TrustStore
-    from tests.emrtd.issuer import make_passport
+    from kiosk.sim.issuer import make_passport
 
     passport = make_passport(pace_parameter_id=None, chip_auth_cipher="1", active_auth=None)
     chip = PassportChip(passport.profile)
@@ -178,7 +178,7 @@ def test_a_cloned_chip_without_the_private_key_fails_chip_authentication() -> No
     from drivers.sim.passport import PassportChip
     from emrtd.reader import read_chip
     from emrtd.trust import TrustStore
-    from tests.emrtd.issuer import make_passport
+    from kiosk.sim.issuer import make_passport
 
     passport = make_passport(active_auth=None)
     assert passport.profile.chip_auth is not None
@@ -200,7 +200,7 @@ def test_a_can_cannot_open_a_chip_without_pace() -> None:
     from emrtd import AccessDenied
     from emrtd.keys import CANKey
     from emrtd.reader import read_chip
-    from tests.emrtd.issuer import make_passport
+    from kiosk.sim.issuer import make_passport
 
     chip = PassportChip(
         make_passport(pace_parameter_id=None, chip_auth=False, active_auth=None).profile

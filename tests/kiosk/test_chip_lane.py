@@ -15,11 +15,11 @@ from kiosk import sim
 from kiosk.config import Config
 from kiosk.lane.chip import ChipStep
 from kiosk.lane.pipeline import PipelineError, State
+from kiosk.sim.issuer import TD3, default_pki, make_passport
 from kiosk.ui.app import KioskApp
 from kiosk.ui.services import Services
 from tests.emrtd import conftest as emrtd_fixtures
 from tests.emrtd.conftest import PutOnReader
-from tests.emrtd.issuer import TD3, default_pki, make_passport
 from tests.kiosk.test_capture import until
 from tests.kiosk.test_ui import login, sealed_bodies
 from tests.pcscd import Pcscd
@@ -162,3 +162,33 @@ async def test_the_officer_sees_the_chip_line_and_the_record_carries_the_chip(
         assert "FAIL chip" in shown and "chip: NOT GENUINE (" in shown
         pipeline.cancel()
     assert not sealed_bodies(services, tmp_path, "traveller")
+
+
+async def test_the_sim_counter_s_passports_carry_chips_and_one_is_forged(
+    demo_kiosk: Config,
+) -> None:
+    """`kiosk run --sim`: each traveller's passport lies on the (in-process) chip reader;
+    the fifth traveller's chip has a DG2 that does not match its SOD."""
+    counter = sim.counter(demo_kiosk, seed=1)
+    services = Services.build(demo_kiosk, demo=counter)
+    pipeline = services.pipeline
+    services.hub.start(asyncio.get_running_loop())
+    pump = asyncio.create_task(services.capture.run())
+    lines: list[str] = []
+    try:
+        pipeline.login("demo")
+        for _ in range(5):
+            story = counter.present_next_document()  # over the pty, through mrz-serial
+            await until(lambda: pipeline.state is State.DOCUMENT, what="the document")
+            await until(lambda: any(c.name == "chip" for c in pipeline.traveller.checks))
+            lines.append(f"{story} -> {check(services, 'chip')}")
+            if "forged" not in story:
+                pipeline.cancel()
+    finally:
+        pump.cancel()
+        services.close()
+    assert all("(True, 'chip: genuine')" in line for line in lines[:4]), lines
+    assert "forged chip" in lines[4] and "(False, 'chip: NOT GENUINE (dg2 hash" in lines[4]
+    with pytest.raises(PipelineError, match="chip"):
+        pipeline.confirm_document()
+    assert (demo_kiosk.state_dir / "csca" / "csca.pem").exists()
