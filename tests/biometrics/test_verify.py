@@ -66,3 +66,22 @@ def test_only_the_licensed_model_files_load() -> None:
     assert model_path("shape_predictor_5_face_landmarks.dat").is_file()
     with pytest.raises(BiometricsError):
         biometrics.match(b"not an image", b"")
+
+
+def test_our_descriptor_network_gives_dlibs_own_descriptors(
+    matcher: FaceMatcher, photos: dict[str, np.ndarray]
+) -> None:
+    # biometrics.resnet runs the ResNet on numpy's BLAS; dlib's own (BLAS-less) network is
+    # the reference: on the same chip, the same 128 numbers to float rounding.
+    import dlib
+
+    net = dlib.face_recognition_model_v1(
+        str(model_path("dlib_face_recognition_resnet_model_v1.dat"))
+    )
+    for name, img in photos.items():
+        rgb = np.ascontiguousarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+        face = matcher.finder.find(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))[0]
+        theirs = np.array(net.compute_face_descriptor(rgb, face.shape))
+        ours = matcher.descriptor(img)
+        assert ours is not None
+        assert np.abs(ours - theirs).max() < 1e-5, name
