@@ -156,6 +156,13 @@ def pose(left_eye: Point, right_eye: Point, nose: Point) -> Pose:
     return Pose(math.degrees(roll), math.degrees(yaw), math.degrees(pitch))
 
 
+@cache
+def _shape_predictor() -> Any:
+    """The 5-point model, loaded once per process (12 MB resident): the assessor's and the
+    matcher's finders share it (dlib's predictor is read-only once loaded)."""
+    return _dlib().shape_predictor(str(model_path(MODELS_5)))
+
+
 class FaceFinder:
     """dlib's HOG detector plus the 5-point landmark model; one instance per thread.
 
@@ -167,7 +174,7 @@ class FaceFinder:
         dlib = _dlib()
         self.detect_width = detect_width
         self._detector = dlib.get_frontal_face_detector()
-        self._predictor = dlib.shape_predictor(str(model_path(MODELS_5)))
+        self._predictor = _shape_predictor()
         self._rect = dlib.rectangle
         self._lock = threading.Lock()
 
