@@ -113,7 +113,9 @@ class FaceMatcher:
                 dtype=np.uint8,
             )
         gray = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
-        faces = self.finder.find(gray)
+        # The largest face is the one compared: the half-size search finds it (a smaller
+        # face beside it, which that search can miss, does not matter here).
+        faces = self.finder.find(gray, quick=True)
         if not faces and max(gray.shape) < 800:
             faces = self.finder.find(gray, upsample=1)  # a small document portrait
         if not faces:

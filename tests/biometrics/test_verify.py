@@ -72,16 +72,20 @@ def test_our_descriptor_network_gives_dlibs_own_descriptors(
     matcher: FaceMatcher, photos: dict[str, np.ndarray]
 ) -> None:
     # biometrics.resnet runs the ResNet on numpy's BLAS; dlib's own (BLAS-less) network is
-    # the reference: on the same chip, the same 128 numbers to float rounding.
+    # the reference: on the same face chip, the same 128 numbers to float rounding.
     import dlib
 
-    net = dlib.face_recognition_model_v1(
-        str(model_path("dlib_face_recognition_resnet_model_v1.dat"))
-    )
+    from biometrics.resnet import DescriptorNet
+
+    path = model_path("dlib_face_recognition_resnet_model_v1.dat")
+    theirs_net, ours_net = dlib.face_recognition_model_v1(str(path)), DescriptorNet(path)
     for name, img in photos.items():
         rgb = np.ascontiguousarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
         face = matcher.finder.find(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))[0]
-        theirs = np.array(net.compute_face_descriptor(rgb, face.shape))
-        ours = matcher.descriptor(img)
-        assert ours is not None
-        assert np.abs(ours - theirs).max() < 1e-5, name
+        chip = np.asarray(dlib.get_face_chip(rgb, face.shape, 150, 0.25))
+        theirs = np.array(theirs_net.compute_face_descriptor(chip))
+        assert np.abs(ours_net(chip) - theirs).max() < 1e-5, name
+    with pytest.raises(BiometricsError, match="150x150"):
+        ours_net(np.zeros((100, 100, 3), np.uint8))
+    with pytest.raises(BiometricsError, match="does not look like dlib's face ResNet"):
+        DescriptorNet(model_path("shape_predictor_5_face_landmarks.dat"))
