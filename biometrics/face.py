@@ -196,12 +196,13 @@ class FaceAssessor:
         return False
 
     # -- assessment ---------------------------------------------------------------------
-    def assess(self, frame: Image, quick: bool = False) -> FaceAssessment:
+    def assess(self, frame: Image, quick: bool = False, near: Box | None = None) -> FaceAssessment:
         """All measures of one frame (BGR or grey), with timings per step in milliseconds.
 
         `quick`: find faces with the half-size search first (`FaceFinder.find`); a smaller
         second face beside the traveller's can then go unseen, so a live stream mixes in
-        full searches (`biometrics.stream.FaceStream`)."""
+        full searches (`biometrics.stream.FaceStream`). `near`: the face's box in the
+        previous frame, where a quick search looks first (`FaceFinder.find`)."""
         if frame.size == 0 or frame.dtype != np.uint8:
             raise BiometricsError("frame must be a non-empty 8-bit image")
         timings: dict[str, float] = {}
@@ -215,7 +216,7 @@ class FaceAssessor:
 
         gray = to_gray(frame)
         fh, fw = gray.shape
-        faces = self.finder.find(gray, quick=quick)
+        faces = self.finder.find(gray, quick=quick, near=near)
         lap("detection")
         measures: dict[str, Measure] = {}
         n = len(faces)

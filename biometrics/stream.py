@@ -64,12 +64,18 @@ class FaceStream:
         self._passing = 0
         self._frames = 0
         self._next_full = 0  # index of the frame due for a full search
+        self._near: tuple[int, int, int, int] | None = None
         self.captured: Capture | None = None
 
     def feed(self, frame: Image) -> StreamUpdate:
         quick = self._frames < self._next_full
-        assessment = self.assessor.assess(frame, quick=quick)
-        if quick and assessment.passed and self._passing + 1 >= self.stable:
+        assessment = self.assessor.assess(frame, quick=quick, near=self._near)
+        if (
+            quick
+            and self.captured is None
+            and assessment.passed
+            and self._passing + 1 >= self.stable
+        ):
             # This frame would complete a passing run: its face count from a full search.
             assessment = self.assessor.assess(frame)
             quick = False
@@ -77,6 +83,8 @@ class FaceStream:
             # While someone else is in view, keep looking at the whole frame.
             self._next_full = self._frames + (1 if assessment.faces > 1 else self.full_every)
         self._frames += 1
+        # One face: next frame's quick search looks around it first.
+        self._near = assessment.face_box if assessment.faces == 1 else None
         self._window.append((frame, assessment, quick))
         self._passing = self._passing + 1 if assessment.passed else 0
         capture = None
@@ -98,6 +106,7 @@ class FaceStream:
         self._passing = 0
         self._frames = 0
         self._next_full = 0
+        self._near = None
         self.captured = None
 
     def _best(self, manual: bool) -> Capture:

@@ -104,3 +104,24 @@ def test_a_small_second_face_the_quick_search_misses_stops_the_auto_capture(
     updates = [stream.feed(with_one) for _ in range(3)]
     capture = updates[-1].capture
     assert capture is not None and capture.assessment.faces == 1 and not capture.failing
+
+
+def test_a_far_traveller_is_found_around_the_last_frames_face(assessor: FaceAssessor) -> None:
+    import people as P
+
+    person = P.people(include_ref=False)[0].image()
+    far = next(d for d in P.DEGRADATIONS if d.name == "far").make(person, P.landmarks(person), [])
+    gray = cv2.cvtColor(far, cv2.COLOR_BGR2GRAY)
+    finder = assessor.finder
+    (full,) = finder.find(gray)
+    # Too small for the half-size search: the quick search looks around the last box.
+    moved = (full.box[0] + 6, full.box[1] - 4, full.box[2], full.box[3])
+    (near,) = finder.find(gray, quick=True, near=moved)
+    assert max(abs(a - b) for a, b in zip(near.box, full.box, strict=True)) <= 3
+    for p, q in zip(near.points, full.points, strict=True):
+        assert abs(p[0] - q[0]) < 2 and abs(p[1] - q[1]) < 2
+    # A box from elsewhere finds nothing there, and the full search still finds the face.
+    (fallback,) = finder.find(gray, quick=True, near=(0, 0, 60, 60))
+    assert fallback.box == full.box
+    stream = FaceStream(assessor)
+    assert [stream.feed(far).instruction for _ in range(3)] == ["move closer"] * 3
