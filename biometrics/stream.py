@@ -44,10 +44,10 @@ class FaceStream:
 
     Speed: most frames are assessed with the quick face search (`FaceAssessor.assess(...,
     quick=True)`, a quarter of the detector's work), which can miss a second, smaller face
-    beside the traveller's. So a full search is made every `full_every` frames, on every
-    frame while it sees more than one face, and on the frame that would complete a run of
-    `stable` passing frames: nothing is captured on quick searches alone. The kept
-    capture's assessment always comes from a full search.
+    beside the traveller's. So a full search is made every `full_every` frames, whenever
+    the quick search sees fewer faces than the last full search did, and on the frame that
+    would complete a run of `stable` passing frames: nothing is captured on quick searches
+    alone. The kept capture's assessment always comes from a full search.
     """
 
     def __init__(
@@ -65,23 +65,23 @@ class FaceStream:
         self._frames = 0
         self._next_full = 0  # index of the frame due for a full search
         self._near: tuple[int, int, int, int] | None = None
+        self._seen = 0  # faces in the last full search
         self.captured: Capture | None = None
 
     def feed(self, frame: Image) -> StreamUpdate:
         quick = self._frames < self._next_full
         assessment = self.assessor.assess(frame, quick=quick, near=self._near)
-        if (
-            quick
-            and self.captured is None
-            and assessment.passed
-            and self._passing + 1 >= self.stable
-        ):
-            # This frame would complete a passing run: its face count from a full search.
+        completes_run = (
+            self.captured is None and assessment.passed and self._passing + 1 >= self.stable
+        )
+        if quick and (completes_run or assessment.faces < self._seen):
+            # A capture is decided on a full search; and fewer faces than the last full
+            # search saw may be the quick search missing someone small.
             assessment = self.assessor.assess(frame)
             quick = False
         if not quick:
-            # While someone else is in view, keep looking at the whole frame.
-            self._next_full = self._frames + (1 if assessment.faces > 1 else self.full_every)
+            self._next_full = self._frames + self.full_every
+            self._seen = assessment.faces
         self._frames += 1
         # One face: next frame's quick search looks around it first.
         self._near = assessment.face_box if assessment.faces == 1 else None
@@ -107,6 +107,7 @@ class FaceStream:
         self._frames = 0
         self._next_full = 0
         self._near = None
+        self._seen = 0
         self.captured = None
 
     def _best(self, manual: bool) -> Capture:
