@@ -300,39 +300,57 @@ def verification(matcher: FaceMatcher) -> int:
             rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
             net.compute_face_descriptor(rgb, sp(rgb, detector(rgb, 0)[0]))
 
-    def timed(fn: Callable[[], object], runs: int = 5) -> float:
-        fn()
-        start = time.perf_counter()
-        for _ in range(runs):
-            fn()
-        return (time.perf_counter() - start) / runs * 1000
-
     ref_desc = matcher.descriptor(ref_img)
     rgb = cv2.cvtColor(ref_img, cv2.COLOR_BGR2RGB)
     shape = sp(rgb, detector(rgb, 0)[0])
     chip = np.asarray(dlib.get_face_chip(rgb, shape, 150, 0.25))
+    contenders: dict[str, Callable[[], object]] = {
+        "ours": lambda: matcher.compare(ref_img, probe),
+        "bare": bare_match,
+        "cached": lambda: matcher.compare(ref_desc, probe),
+        "net_ours": lambda: matcher._net(chip),
+        "net_dlib": lambda: net.compute_face_descriptor(chip),
+    }
+    wall = dict.fromkeys(contenders, 0.0)
+    cpu = dict.fromkeys(contenders, 0.0)
+    for fn in contenders.values():
+        fn()
     before = _load()
-    ours_ms = timed(lambda: matcher.compare(ref_img, probe))
-    bare_ms = timed(bare_match)
-    cached_ms = timed(lambda: matcher.compare(ref_desc, probe))
-    net_ours = timed(lambda: matcher._net(chip), 10)
-    net_dlib = timed(lambda: net.compute_face_descriptor(chip), 10)
+    rounds = 6
+    for _ in range(rounds):  # in turns, so that the machine's load hits all alike
+        for name, fn in contenders.items():
+            w, c = time.perf_counter(), time.process_time()
+            fn()
+            wall[name] += time.perf_counter() - w
+            cpu[name] += time.process_time() - c
+    ms = {k: v / rounds * 1000 for k, v in wall.items()}
+    cpu_ms = {k: v / rounds * 1000 for k, v in cpu.items()}
+    ours_ms = ms["ours"]
     diff = float(np.abs(matcher._net(chip) - np.array(net.compute_face_descriptor(chip))).max())
-    print(f"\n1:1 match timing ({before}; at the end: {_load()}):\n")
-    print("| what | ours | reference (same run) | ratio |")
+    print(f"\n1:1 match timing ({before}; at the end: {_load()}), wall (CPU) per call:\n")
+    print("| what | ours | reference (same run) | ratio (CPU ratio) |")
     print("|---|---|---|---|")
-    print(
-        f"| one match of two {ref_img.shape[1]}x{ref_img.shape[0]} images (detect, landmarks, "
-        f"descriptor, both) | {ours_ms:.0f} ms | bare dlib calls {bare_ms:.0f} ms | "
-        f"{ours_ms / bare_ms:.2f} |"
+
+    def row(label: str, ours: str, ref: str | None) -> None:
+        if ref is None:
+            print(f"| {label} | {ms[ours]:.0f} ms ({cpu_ms[ours]:.0f}) | - | - |")
+            return
+        print(
+            f"| {label} | {ms[ours]:.0f} ms ({cpu_ms[ours]:.0f}) | {ms[ref]:.0f} ms "
+            f"({cpu_ms[ref]:.0f}) | {ms[ours] / ms[ref]:.2f} ({cpu_ms[ours] / cpu_ms[ref]:.2f}) |"
+        )
+
+    row(
+        f"one match of two {ref_img.shape[1]}x{ref_img.shape[0]} images (detection, landmarks, "
+        "descriptor of both); reference: bare dlib calls with dlib's network",
+        "ours",
+        "bare",
     )
-    print(
-        f"| one capture against the reference's descriptor computed once | {cached_ms:.0f} ms "
-        f"| - | - |"
-    )
-    print(
-        f"| the descriptor network on one 150 px chip | {net_ours:.1f} ms | dlib's "
-        f"compute_face_descriptor {net_dlib:.1f} ms | {net_ours / net_dlib:.2f} |"
+    row("one capture against the reference's descriptor computed once", "cached", None)
+    row(
+        "the descriptor network on one 150 px chip; reference: dlib's compute_face_descriptor",
+        "net_ours",
+        "net_dlib",
     )
     print(
         f"\ndescriptors, ours vs dlib's on the same chip: largest difference {diff:.1e}; "
