@@ -300,14 +300,13 @@ def verification(matcher: FaceMatcher) -> int:
             rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
             net.compute_face_descriptor(rgb, sp(rgb, detector(rgb, 0)[0]))
 
-    ref_desc = matcher.descriptor(ref_img)
     rgb = cv2.cvtColor(ref_img, cv2.COLOR_BGR2RGB)
     shape = sp(rgb, detector(rgb, 0)[0])
     chip = np.asarray(dlib.get_face_chip(rgb, shape, 150, 0.25))
     contenders: dict[str, Callable[[], object]] = {
-        "ours": lambda: matcher.compare(ref_img, probe),
+        "ours": lambda: (matcher._references.clear(), matcher.compare(ref_img, probe)),
         "bare": bare_match,
-        "cached": lambda: matcher.compare(ref_desc, probe),
+        "cached": lambda: matcher.compare(ref_img, probe),
         "net_ours": lambda: matcher._net(chip),
         "net_dlib": lambda: net.compute_face_descriptor(chip),
     }
@@ -346,7 +345,7 @@ def verification(matcher: FaceMatcher) -> int:
         "ours",
         "bare",
     )
-    row("one capture against the reference's descriptor computed once", "cached", None)
+    row("the next capture against the same reference (its descriptor remembered)", "cached", None)
     row(
         "the descriptor network on one 150 px chip; reference: dlib's compute_face_descriptor",
         "net_ours",

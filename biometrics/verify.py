@@ -15,8 +15,10 @@ images: the kiosk runs it in its quality worker, never on the UI's event loop.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +100,10 @@ class FaceMatcher:
         self.finder = FaceFinder(detect_width=1024)
         self._net = DescriptorNet(model_path("dlib_face_recognition_resnet_model_v1.dat"))
         self._chip = _dlib().get_face_chip
+        self._references: OrderedDict[tuple[bytes, Any], npt.NDArray[np.float64] | None] = (
+            OrderedDict()
+        )
+        self._cache_lock = threading.Lock()
 
     @property
     def threshold(self) -> float:
@@ -126,17 +132,35 @@ class FaceMatcher:
         chip = np.asarray(self._chip(rgb, faces[0].shape, self._net.chip, 0.25), np.uint8)
         return self._net(chip)
 
+    def _reference(self, image: Image | bytes) -> npt.NDArray[np.float64] | None:
+        """The reference's descriptor, remembered for the last few reference images: the
+        lane compares every capture of a traveller with the same document portrait."""
+        data = image.tobytes() if isinstance(image, np.ndarray) else bytes(image)
+        shape = image.shape if isinstance(image, np.ndarray) else None
+        key = (hashlib.sha256(data).digest(), shape)
+        with self._cache_lock:
+            if key in self._references:
+                self._references.move_to_end(key)
+                return self._references[key]
+        vec = self.descriptor(image)
+        with self._cache_lock:
+            self._references[key] = vec
+            while len(self._references) > 8:
+                self._references.popitem(last=False)
+        return vec
+
     def compare(
         self,
         reference: Image | bytes | npt.NDArray[np.float64],
         probe: Image | bytes,
     ) -> MatchResult:
-        """Compare a probe with a reference (an image, or its descriptor computed once)."""
+        """Compare a probe with a reference (an image, or its descriptor computed once; a
+        reference image's descriptor is also remembered, by content, for the next calls)."""
         ref: npt.NDArray[np.float64] | None
         if isinstance(reference, np.ndarray) and reference.dtype == np.float64:
             ref = np.asarray(reference, dtype=np.float64)
         else:
-            ref = self.descriptor(
+            ref = self._reference(
                 np.asarray(reference) if isinstance(reference, np.ndarray) else reference
             )
         if ref is None:

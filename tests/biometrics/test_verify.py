@@ -89,3 +89,18 @@ def test_our_descriptor_network_gives_dlibs_own_descriptors(
         ours_net(np.zeros((100, 100, 3), np.uint8))
     with pytest.raises(BiometricsError, match="does not look like dlib's face ResNet"):
         DescriptorNet(model_path("shape_predictor_5_face_landmarks.dat"))
+
+
+def test_the_references_descriptor_is_computed_once_for_a_travellers_captures(
+    matcher: FaceMatcher, photos: dict[str, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    portrait = cv2.imencode(".jpg", photos["luispedro"], [cv2.IMWRITE_JPEG_QUALITY, 70])[1]
+    reference = portrait.tobytes()  # as a document's portrait arrives
+    probes = [photos["luispedro"], cv2.flip(photos["luispedro"], 1), photos["astronaut"]]
+    computed: list[int] = []
+    real = matcher.descriptor
+    monkeypatch.setattr(matcher, "descriptor", lambda image: computed.append(1) or real(image))
+    results = [matcher.compare(reference, probe) for probe in probes]
+    assert [r.decision for r in results] == ["match", "match", "no match"]
+    assert len(computed) == 1 + len(probes)  # the reference once, each probe once
+    assert matcher.compare(reference, probes[0]) == results[0]
