@@ -21,6 +21,7 @@ adds such tensors with the missing part taken as zero).
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,13 +164,15 @@ class DescriptorNet:
         # more in hand-over than it saves, and on a busy 2-core kiosk (the UI, the camera)
         # it made one descriptor 5-10x slower. One thread, for the duration of a call.
         self._blas = ThreadpoolController()
+        # The limit is process-wide: one call at a time, so each restores what it found.
+        self._lock = threading.Lock()
 
     def __call__(self, chip_rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
         """The descriptor of one face chip (RGB, `self.chip` pixels square, as
         `dlib.get_face_chip(image, shape, 150, 0.25)` cuts it)."""
         if chip_rgb.shape != (self.chip, self.chip, 3):
             raise BiometricsError(f"face chip must be {self.chip}x{self.chip} RGB")
-        with self._blas.limit(limits=1, user_api="blas"):
+        with self._lock, self._blas.limit(limits=1, user_api="blas"):
             return self._forward(chip_rgb)
 
     def _forward(self, chip_rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
