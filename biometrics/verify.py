@@ -136,8 +136,8 @@ class FaceMatcher:
         """The reference's descriptor, remembered for the last few reference images: the
         lane compares every capture of a traveller with the same document portrait."""
         data = image.tobytes() if isinstance(image, np.ndarray) else bytes(image)
-        shape = image.shape if isinstance(image, np.ndarray) else None
-        key = (hashlib.sha256(data).digest(), shape)
+        form = (image.shape, image.dtype.str) if isinstance(image, np.ndarray) else None
+        key = (hashlib.sha256(data).digest(), form)
         with self._cache_lock:
             if key in self._references:
                 self._references.move_to_end(key)
