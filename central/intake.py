@@ -1,0 +1,357 @@
+"""`kiosk central intake`: a durable pull consumer on the hub stream that verifies every
+record and stores it in PostgreSQL exactly once.
+
+For each batch fetched: every record is verified through `outbox.verify` (signature,
+enrolment of its key for its kiosk, post and time; with a central key also that the body
+decrypts), then, in one database transaction, checked against its kiosk's chain as stored
+(`central.db.check_chain`) and inserted (`ON CONFLICT (record_id) DO NOTHING`); what fails
+goes to the quarantine table with the reason. Messages are acknowledged only after the
+commit: a crash before it leaves them to be delivered again, a crash after it makes the
+redelivery a duplicate that the primary key absorbs. Heartbeats update the `heartbeats`
+table. One intake per hub stream (the chain checks assume no other writer for its kiosks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from central import CentralError, db
+from outbox.errors import OutboxError, RecordError
+from outbox.heartbeat import is_heartbeat
+from outbox.heartbeat import verify as verify_heartbeat
+from outbox.keys import CentralPrivateKey, load_central_private
+from outbox.record import read_header
+from outbox.verify import Registry, load_registry, verify
+
+log = logging.getLogger(__name__)
+
+DURABLE = "central-intake"
+
+
+@dataclass
+class Settings:
+    servers: list[str]
+    dsn: str
+    keys: Path
+    stream: str
+    durable: str = DURABLE
+    batch: int = 500
+    central_key: Path | None = None
+    once: bool = False  # stop when the stream has nothing more to deliver
+    ack_wait: float = 10.0  # a killed intake's batch comes again after this
+
+
+@dataclass
+class Totals:
+    messages: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    heartbeats: int = 0
+    batches: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+def nats_where(servers: list[str]) -> str:
+    from urllib.parse import urlsplit
+
+    shown = []
+    for url in servers:
+        parts = urlsplit(url if "://" in url else f"nats://{url}")
+        shown.append(f"{parts.hostname}:{parts.port or 4222}")
+    return "NATS at " + ", ".join(shown)
+
+
+def check(
+    messages: list[tuple[int, str, bytes]],
+    registry: Registry,
+    central: CentralPrivateKey | None,
+) -> tuple[list[db.Row], list[db.Rejected], list[db.Beat]]:
+    """Verify a batch of (stream seq, subject, bytes): rows to store, what to quarantine,
+    heartbeats. The chain is checked later, against the database."""
+    rows: list[db.Row] = []
+    rejected: list[db.Rejected] = []
+    beats: list[db.Beat] = []
+    records = []
+    for stream_seq, subject, data in messages:
+        if is_heartbeat(data):
+            try:
+                beat = verify_heartbeat(data, registry.get, subject, registry.refusal)
+            except RecordError as exc:
+                rejected.append(db.Rejected(stream_seq, subject, "heartbeat", str(exc), data))
+                continue
+            beats.append(
+                db.Beat(
+                    beat.kiosk, beat.post, beat.last_seq, beat.chain, beat.time_ms, beat.pending
+                )
+            )
+        else:
+            records.append((stream_seq, subject, data))
+    reports, _ = verify(((f"#{s}", d) for s, _, d in records), registry, central)
+    for (stream_seq, subject, data), report in zip(records, reports, strict=True):
+        if report.problems:
+            rid = bytes.fromhex(report.record_id.replace("-", "")) if report.record_id else None
+            rejected.append(
+                db.Rejected(
+                    stream_seq,
+                    subject,
+                    report.status,
+                    "; ".join(report.problems),
+                    data,
+                    rid,
+                    report.kiosk,
+                    report.seq,
+                )
+            )
+            continue
+        opened = read_header(data)
+        h = opened.header
+        if h.seq > db.MAX_BIGINT or h.time_ms > db.MAX_BIGINT:
+            rejected.append(
+                db.Rejected(
+                    stream_seq,
+                    subject,
+                    "unstorable",
+                    "seq or capture time beyond 2^63-1",
+                    data,
+                    h.record_id,
+                    h.kiosk,
+                    h.seq,
+                )
+            )
+            continue
+        rows.append(
+            db.Row(
+                h.record_id,
+                h.kiosk,
+                h.post,
+                h.seq,
+                h.prev,
+                opened.hash,
+                h.time_ms,
+                h.boot,
+                h.mono_ns,
+                h.record_type,
+                h.officer,
+                h.direction,
+                h.suite,
+                opened.kid,
+                data,
+                stream_seq,
+            )
+        )
+    return rows, rejected, beats
+
+
+class Intake:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        try:
+            self.registry = load_registry(settings.keys)
+            self.central = (
+                load_central_private(settings.central_key) if settings.central_key else None
+            )
+        except OutboxError as exc:
+            raise CentralError(str(exc)) from None
+        self.totals = Totals()
+        self.conn: Any = None
+        self.nc: Any = None
+        self.on_batch: Callable[[Totals], None] | None = None  # progress (tests, bench)
+
+    async def connect(self) -> Any:
+        """The database and NATS, the stream checked and the durable consumer in place;
+        the pull subscription. Anything unreachable is a CentralError line."""
+        import nats
+        from nats.errors import Error as NatsError
+        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+        from nats.js.errors import NotFoundError
+
+        s = self.settings
+        self.conn = db.connect(s.dsn)
+        where = nats_where(s.servers)
+        last_error: list[str] = []
+
+        async def on_error(error: Exception) -> None:
+            last_error.append(str(error) or type(error).__name__)
+
+        # One pass over the servers first: a dead NATS is an error now, not a silent wait.
+        try:
+            probe = await nats.connect(
+                s.servers,
+                connect_timeout=5,
+                allow_reconnect=False,
+                max_reconnect_attempts=1,
+                error_cb=on_error,
+            )
+            await probe.close()
+        except (OSError, NatsError, TimeoutError) as exc:
+            reason = last_error[-1] if last_error else (str(exc) or type(exc).__name__)
+            raise CentralError(f"cannot reach {where}: {reason}") from None
+
+        async def quiet(error: Exception) -> None:
+            log.debug("nats: %s", error)
+
+        async def disconnected() -> None:
+            log.warning("%s: disconnected; reconnecting", where)
+
+        async def reconnected() -> None:
+            log.warning("%s: reconnected", where)
+
+        self.nc = await nats.connect(
+            s.servers,
+            connect_timeout=5,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
+            error_cb=quiet,
+            disconnected_cb=disconnected,
+            reconnected_cb=reconnected,
+        )
+        js = self.nc.jetstream(timeout=10)
+        try:
+            await js.stream_info(s.stream)
+        except NotFoundError:
+            raise CentralError(
+                f"stream {s.stream} does not exist at {where}: create it with "
+                "'kiosk central streams'"
+            ) from None
+        except (NatsError, TimeoutError) as exc:
+            raise CentralError(f"{where}: stream {s.stream}: {exc or 'timed out'}") from None
+        config = ConsumerConfig(
+            durable_name=s.durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=s.ack_wait,
+            max_deliver=-1,
+            max_ack_pending=max(1000, 4 * s.batch),
+        )
+        try:
+            await js.add_consumer(s.stream, config)
+        except NatsError as exc:  # exists with other settings: use it as it is
+            log.info("consumer %s: %s; using it as it is", s.durable, exc)
+        return await js.pull_subscribe_bind(s.durable, s.stream)
+
+    async def run(self, stop: asyncio.Event | None = None) -> Totals:
+        from nats.errors import Error as NatsError
+
+        stop = stop or asyncio.Event()
+        subscription = await self.connect()
+        try:
+            while not stop.is_set():
+                try:
+                    messages = await subscription.fetch(self.settings.batch, timeout=1.0)
+                except TimeoutError:
+                    if self.settings.once and await self._drained(subscription):
+                        break
+                    continue
+                except NatsError as exc:
+                    log.warning("fetching from %s: %s", self.settings.stream, exc)
+                    await asyncio.sleep(0.5)
+                    continue
+                await self.handle(messages, stop)
+        finally:
+            await self.close()
+        return self.totals
+
+    async def _drained(self, subscription: Any) -> bool:
+        try:
+            info = await subscription.consumer_info()
+        except Exception:  # the next fetch finds out what is wrong
+            return False
+        return bool(info.num_pending == 0 and info.num_ack_pending == 0)
+
+    async def handle(self, messages: list[Any], stop: asyncio.Event) -> None:
+        """Verify, store (retrying while the database is away), then acknowledge."""
+        import psycopg
+
+        batch = [(m.metadata.sequence.stream, m.subject, m.data or b"") for m in messages]
+        rows, rejected, beats = check(batch, self.registry, self.central)
+        delay = 0.5
+        while True:
+            try:
+                outcome = db.store(self.conn, self.settings.stream, rows, rejected, beats)
+                break
+            except psycopg.OperationalError as exc:
+                log.warning(
+                    "%s: %s; retrying in %.1f s (nothing acknowledged)",
+                    db.where(self.settings.dsn),
+                    db.describe(exc),
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+                for m in messages:  # keep them ours while we wait
+                    with contextlib.suppress(Exception):  # else delivered again: duplicates
+                        await m.in_progress()
+                try:
+                    self.conn.close()
+                    self.conn = db.connect(self.settings.dsn)
+                except CentralError as again:
+                    log.warning("%s", again)
+        for m in messages:
+            try:
+                await m.ack()
+            except Exception as exc:  # not acknowledged: delivered again, a duplicate then
+                log.warning("acknowledging: %s", exc)
+                break
+        t = self.totals
+        t.messages += len(messages)
+        t.batches += 1
+        t.stored += outcome.stored
+        t.duplicates += outcome.duplicates
+        t.heartbeats += len(beats)
+        t.quarantined += len(outcome.quarantined)
+        for q in outcome.quarantined:
+            t.reasons[q.status] = t.reasons.get(q.status, 0) + 1
+            log.warning("quarantined stream seq %d (%s): %s", q.stream_seq, q.status, q.reason)
+        if self.on_batch is not None:
+            self.on_batch(t)
+
+    async def close(self) -> None:
+        if self.nc is not None:
+            try:
+                await asyncio.wait_for(self.nc.drain(), 5)
+            except Exception:
+                await self.nc.close()
+            self.nc = None
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def run_intake(settings: Settings, report_every: float = 10.0) -> Totals:
+    """Run until SIGTERM/SIGINT (or, with `once`, until the stream is drained)."""
+    import signal
+
+    intake = Intake(settings)
+    started = time.monotonic()
+    last = [started]
+
+    def progress(t: Totals) -> None:
+        now = time.monotonic()
+        if now - last[0] >= report_every:
+            last[0] = now
+            log.info(
+                "%d stored, %d duplicates, %d quarantined (%.0f records/s)",
+                t.stored,
+                t.duplicates,
+                t.quarantined,
+                t.messages / (now - started),
+            )
+
+    intake.on_batch = progress
+
+    async def main() -> Totals:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        return await intake.run(stop)
+
+    return asyncio.run(main())
