@@ -275,25 +275,28 @@ class Intake:
         delay = 0.5
         while True:
             try:
-                outcome = db.store(self.conn, self.settings.stream, rows, rejected, beats)
+                store = db.store
+                outcome = await asyncio.to_thread(
+                    store, self.conn, self.settings.stream, rows, rejected, beats
+                )
                 break
             except psycopg.OperationalError as exc:
                 log.warning(
                     "%s: %s; retrying in %.1f s (nothing acknowledged)",
-                    db.where(self.settings.dsn),
-                    db.describe(exc),
-                    delay,
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10)
-                for m in messages:  # keep them ours while we wait
-                    with contextlib.suppress(Exception):  # else delivered again: duplicates
-                        await m.in_progress()
-                try:
-                    self.conn.close()
-                    self.conn = db.connect(self.settings.dsn)
-                except CentralError as again:
-                    log.warning("%s", again)
+                    db.where(self.settings.dsn), db.describe(exc), delay,
+                )  # fmt: skip
+            if stop.is_set():
+                return  # not acknowledged: delivered again to the next intake
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+            for m in messages:  # keep them ours while we wait
+                with contextlib.suppress(Exception):  # else delivered again: duplicates
+                    await m.in_progress()
+            try:
+                self.conn.close()
+                self.conn = await asyncio.to_thread(db.connect, self.settings.dsn)
+            except CentralError as again:
+                log.warning("%s", again)
         for m in messages:
             try:
                 await m.ack()
@@ -315,11 +318,11 @@ class Intake:
 
     async def close(self) -> None:
         if self.nc is not None:
-            try:
-                await asyncio.wait_for(self.nc.drain(), 5)
-            except Exception:
-                await self.nc.close()
-            self.nc = None
+            nc, self.nc = self.nc, None
+            with contextlib.suppress(Exception):  # acknowledgements out before closing
+                await nc.flush(timeout=2)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(nc.close(), 5)
         if self.conn is not None:
             self.conn.close()
             self.conn = None

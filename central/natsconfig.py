@@ -181,12 +181,19 @@ async def _jetstream(servers: list[str], what: str) -> tuple[Any, Any]:
     import nats
     from nats.errors import Error as NatsError
 
+    errors: list[str] = []
+
+    async def on_error(error: Exception) -> None:  # nats-py would log a traceback
+        errors.append(str(error) or type(error).__name__)
+
     try:
         nc = await nats.connect(
-            servers, connect_timeout=5, allow_reconnect=False, max_reconnect_attempts=1
-        )
+            servers, connect_timeout=5, allow_reconnect=False, max_reconnect_attempts=1,
+            error_cb=on_error,
+        )  # fmt: skip
     except (OSError, NatsError, TimeoutError) as exc:
-        raise CentralError(f"cannot reach the {what} at {', '.join(servers)}: {exc}") from None
+        reason = errors[-1] if errors else (str(exc) or type(exc).__name__)
+        raise CentralError(f"cannot reach the {what} at {', '.join(servers)}: {reason}") from None
     return nc, nc.jetstream(timeout=10)
 
 

