@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS records (
     received_at timestamptz NOT NULL DEFAULT now(),
     UNIQUE (kiosk, seq)
 );
+-- Encrypted bodies do not compress: store them out of line without trying.
+ALTER TABLE records ALTER COLUMN data SET STORAGE EXTERNAL;
 CREATE TABLE IF NOT EXISTS quarantine (
     id          bigserial PRIMARY KEY,
     stream      text NOT NULL,
@@ -69,6 +71,13 @@ CREATE TABLE IF NOT EXISTS heartbeats (
 );
 """
 
+# Byte columns go as binary parameters (%b): no hex escaping of 10 KB bodies both ways.
+INSERT_RECORDS = (
+    "INSERT INTO records (record_id, kiosk, post, seq, prev, hash, time_ms, boot, mono_ns, "
+    "record_type, officer, direction, suite, kid, data, stream, stream_seq) VALUES (%s, %s, "
+    "%s, %s, %b, %b, %s, %s, %s, %s, %s, %s, %s, %b, %b, %s, %s) "
+    "ON CONFLICT (record_id) DO NOTHING"
+)
 MAX_BIGINT = 2**63 - 1
 GENESIS = bytes(32)
 
@@ -230,10 +239,7 @@ def store(
         with conn.cursor() as cur:
             if accepted:
                 cur.executemany(
-                    "INSERT INTO records (record_id, kiosk, post, seq, prev, hash, time_ms, "
-                    "boot, mono_ns, record_type, officer, direction, suite, kid, data, stream, "
-                    "stream_seq) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-                    "%s, %s, %s, %s) ON CONFLICT (record_id) DO NOTHING",
+                    INSERT_RECORDS,
                     [
                         (
                             uuid.UUID(bytes=r.record_id),
@@ -263,7 +269,7 @@ def store(
             if quarantined:
                 cur.executemany(
                     "INSERT INTO quarantine (stream, stream_seq, subject, record_id, kiosk, "
-                    "seq, status, reason, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                    "seq, status, reason, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %b) "
                     "ON CONFLICT (stream, stream_seq) DO NOTHING",
                     [
                         (

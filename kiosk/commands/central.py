@@ -8,6 +8,7 @@ import argparse
 import json
 from pathlib import Path
 
+from kiosk import UsageError
 from kiosk.commands import Subparsers
 
 
@@ -103,8 +104,8 @@ def register(subparsers: Subparsers) -> None:
 def run_intake(args: argparse.Namespace) -> int:
     from central.intake import Settings, run_intake
 
-    if args.batch < 1:
-        raise argparse.ArgumentTypeError("--batch must be at least 1")
+    if args.batch < 1 or args.workers < 0:
+        raise UsageError("--batch must be at least 1 and --workers at least 0")
     settings = Settings(
         servers=_servers(args.nats),
         dsn=args.db,
@@ -114,6 +115,7 @@ def run_intake(args: argparse.Namespace) -> int:
         batch=args.batch,
         central_key=args.central_key,
         once=args.once,
+        workers=args.workers,
     )
     totals = run_intake(settings)
     print(
