@@ -44,6 +44,12 @@ def register(subparsers: Subparsers) -> None:
     intake.add_argument(
         "--central-key", type=Path, help="also check that each body decrypts with this key"
     )
+    intake.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="verifier processes (0: verify in the main process); default 1",
+    )
     intake.add_argument("--once", action="store_true", help="stop when the stream has nothing more")
     intake.set_defaults(func=run_intake)
 
