@@ -218,6 +218,7 @@ class Intake:
             )
         self.conn: Any = None
         self.nc: Any = None
+        self.closing = False
         self.on_batch: Callable[[Totals], None] | None = None  # progress (tests, bench)
 
     async def connect(self) -> Any:
@@ -254,7 +255,8 @@ class Intake:
             log.debug("nats: %s", error)
 
         async def disconnected() -> None:
-            log.warning("%s: disconnected; reconnecting", where)
+            if self.nc is not None and not self.nc.is_closed and not self.closing:
+                log.warning("%s: disconnected; reconnecting", where)
 
         async def reconnected() -> None:
             log.warning("%s: reconnected", where)
@@ -269,15 +271,6 @@ class Intake:
             reconnected_cb=reconnected,
         )
         js = self.nc.jetstream(timeout=10)
-        try:
-            await js.stream_info(s.stream)
-        except NotFoundError:
-            raise CentralError(
-                f"stream {s.stream} does not exist at {where}: create it with "
-                "'kiosk central streams'"
-            ) from None
-        except (NatsError, TimeoutError) as exc:
-            raise CentralError(f"{where}: stream {s.stream}: {exc or 'timed out'}") from None
         config = ConsumerConfig(
             durable_name=s.durable,
             ack_policy=AckPolicy.EXPLICIT,
@@ -286,10 +279,29 @@ class Intake:
             max_deliver=-1,
             max_ack_pending=max(1000, 4 * s.batch),
         )
-        try:
-            await js.add_consumer(s.stream, config)
-        except NatsError as exc:  # exists with other settings: use it as it is
-            log.info("consumer %s: %s; using it as it is", s.durable, exc)
+        deadline = time.monotonic() + 60  # a cluster that just started elects its leaders
+        while True:
+            try:
+                await js.stream_info(s.stream)
+                try:
+                    await js.add_consumer(s.stream, config)
+                except TimeoutError:
+                    raise
+                except NatsError as exc:  # exists with other settings: use it as it is
+                    log.info("consumer %s: %s; using it as it is", s.durable, exc)
+                break
+            except NotFoundError:
+                raise CentralError(
+                    f"stream {s.stream} does not exist at {where}: create it with "
+                    "'kiosk central streams hub'"
+                ) from None
+            except (NatsError, TimeoutError) as exc:
+                if time.monotonic() > deadline:
+                    raise CentralError(
+                        f"{where}: stream {s.stream}: {exc or 'timed out'}"
+                    ) from None
+                log.warning("%s: stream %s: %s; trying again", where, s.stream, exc or "timeout")
+                await asyncio.sleep(1)
         return await js.pull_subscribe_bind(s.durable, s.stream)
 
     async def run(self, stop: asyncio.Event | None = None) -> Totals:
@@ -314,6 +326,8 @@ class Intake:
                 except NatsError as exc:
                     log.warning("fetching from %s: %s", self.settings.stream, exc)
                     await asyncio.sleep(0.5)
+                    continue
+                if not messages:
                     continue
                 checked = await self.check(messages)
                 if storing is not None:
@@ -343,7 +357,7 @@ class Intake:
                 return check(batch, self.registry, self.central)
             loop = asyncio.get_running_loop()
             n = self.settings.workers
-            size = -(-len(batch) // n)
+            size = max(1, -(-len(batch) // n))
             parts = await asyncio.gather(
                 *(
                     loop.run_in_executor(self.pool, _check_in_worker, batch[i : i + size])
@@ -419,6 +433,7 @@ class Intake:
             self.on_batch(t)
 
     async def close(self) -> None:
+        self.closing = True
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
