@@ -150,14 +150,28 @@ class Outcome:
     quarantined: list[Rejected] = field(default_factory=list)
 
 
-def connect(dsn: str) -> Any:
-    """A connection with the schema in place; a dead database is one CentralError line."""
-    import psycopg
-
+def connect(dsn: str, create: bool = True) -> Any:
+    """A connection with the schema in place (`create`: make it; else it must exist); a
+    dead database is one CentralError line."""
+    try:
+        import psycopg
+    except ImportError:
+        raise CentralError(
+            "psycopg is not installed: install the package's 'central' extra "
+            "(pip install -e '.[central]'; make setup does)"
+        ) from None
     try:
         conn = psycopg.connect(dsn, connect_timeout=10)
     except psycopg.Error as exc:
         raise CentralError(f"cannot reach {where(dsn)}: {describe(exc)}") from None
+    if not create:
+        row = conn.execute("SELECT to_regclass('records') IS NOT NULL").fetchone()
+        if not (row and row[0]):
+            conn.close()
+            raise CentralError(
+                f"{where(dsn)} has no intake tables yet: run 'kiosk central intake' first"
+            )
+        return conn
     try:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(7305566)")  # one schema creator

@@ -132,11 +132,11 @@ def run_intake(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    import psycopg
-
     from central import CentralError, db
 
-    conn = db.connect(args.db)
+    conn = db.connect(args.db, create=False)
+    import psycopg
+
     try:
         kiosks, quarantined = db.status(conn)
     except psycopg.Error as exc:

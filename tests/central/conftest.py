@@ -55,7 +55,7 @@ class Kiosk:
     def outbox_path(self) -> Path:
         return self.directory / "state" / "outbox.db"
 
-    def seal(self, count: int, size: int = 10_000) -> None:
+    def seal(self, count: int, size: int = 4_000) -> None:
         with Outbox(self.outbox_path) as box:
             for start in range(0, count, 100):
                 box.seal_many(
@@ -204,6 +204,34 @@ class World:
         for kiosk, count, first, last in gaps:
             assert (count, first, last) == (count, 1, count), kiosk
         assert row is not None and row[0] == 0
+
+    def assert_status_complete(self, timeout: float = 30) -> None:
+        """`kiosk central status --json`: every kiosk gapless, its newest heartbeat's last
+        sealed seq stored (heartbeats follow the records they count), exit status 0."""
+        import json
+
+        deadline = time.monotonic() + timeout
+        while True:
+            done = subprocess.run(
+                [sys.executable, "-m", "kiosk", "central", "status", "--db", self.dsn, "--json"],
+                capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            rows = [json.loads(line) for line in done.stdout.splitlines()]
+            kiosks = {row["kiosk"]: row for row in rows if "kiosk" in row and "post" in row}
+            complete = done.returncode == 0 and all(
+                row["sealed"] == row["last_seq"] for row in kiosks.values()
+            )
+            if complete or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert sorted(kiosks) == sorted(k.name for k in self.kiosks)
+        for kiosk in self.kiosks:
+            row = kiosks[kiosk.name]
+            with Outbox(kiosk.outbox_path) as box:
+                last = box.status().last_seq
+            assert (row["last_seq"], row["records"], row["gaps"]) == (last, last, [])
+            assert row["sealed"] == last and row["missing_tail"] == 0 and row["quarantined"] == 0
 
     def close(self) -> None:
         for kiosk in self.kiosks:

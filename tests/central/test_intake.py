@@ -73,7 +73,7 @@ def kiosk(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
 def intake_once(hub: Node, database: str, keys: Keys) -> subprocess.CompletedProcess[str]:
     return kiosk(
         "central", "intake", "--nats", hub.url, "--db", database,
-        "--keys", str(keys.registry), "--stream", STREAM, "--once",
+        "--keys", str(keys.registry), "--stream", STREAM, "--once", "--workers", "0",
     )  # fmt: skip
 
 
@@ -168,7 +168,7 @@ def test_status_shows_gaps_until_the_missing_record_arrives_and_checks_it_both_w
 
 
 def test_a_dead_database_or_nats_is_one_line_and_no_traceback(
-    tmp_path: Path, hub: Node, database: str, keys: Keys
+    tmp_path: Path, hub: Node, postgres: Postgres, database: str, keys: Keys
 ) -> None:
     dead_db = f"postgresql://central@127.0.0.1:{free_port()}/central"
     dead_nats = f"nats://127.0.0.1:{free_port()}"
@@ -181,6 +181,7 @@ def test_a_dead_database_or_nats_is_one_line_and_no_traceback(
           str(keys.registry), "--stream", "NOPE"], "stream NOPE does not exist"),
         (["central", "status", "--db", dead_db], "cannot reach PostgreSQL at 127.0.0.1:"),
         (["central", "status", "--db", "not a dsn"], "PostgreSQL"),
+        (["central", "status", "--db", postgres.create_database()], "no intake tables yet"),
         (["central", "streams", "hub", "--nats", dead_nats, "--region", "N", "--post", "P"],
          "cannot reach the hub"),
         (["central", "streams", "post", "--nats", hub.url, "--post", "bad.name"],

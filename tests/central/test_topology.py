@@ -54,6 +54,7 @@ def test_records_sealed_while_the_uplink_is_cut_reach_postgresql_once_it_is_back
         world.leaf.restore()
         world.wait_stored(total, timeout=90)
     world.assert_exactly_once()
+    world.assert_status_complete()
 
 
 def test_a_hub_node_killed_mid_flow_loses_and_duplicates_nothing(
