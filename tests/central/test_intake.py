@@ -187,8 +187,18 @@ def test_a_dead_database_or_nats_is_one_line_and_no_traceback(
         (["central", "streams", "post", "--nats", hub.url, "--post", "bad.name"],
          "post id 'bad.name' must be"),
     ]  # fmt: skip
-    for args, expected in cases:
-        done = kiosk(*args)
+    running = [  # all at once: each is a Python start-up
+        subprocess.Popen(
+            [sys.executable, "-m", "kiosk", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for args, _ in cases
+    ]
+    for (args, expected), process in zip(cases, running, strict=True):
+        stdout, stderr = process.communicate(timeout=60)
+        done = subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
         assert done.returncode == 1, (args, done.stdout, done.stderr)
         assert "Traceback" not in done.stderr
         lines = done.stderr.strip().splitlines()
