@@ -119,6 +119,7 @@ class Row:
     kid: bytes | None
     data: bytes
     stream_seq: int
+    subject: str = ""
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,7 @@ def check_chain(rows: list[Row], stream: str, conn: Any) -> tuple[list[Row], Out
             outcome.quarantined.append(
                 Rejected(
                     row.stream_seq,
-                    f"{row.post}.{row.kiosk}",
+                    row.subject,
                     "chain",
                     reason,
                     row.data,

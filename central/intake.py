@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -169,6 +170,7 @@ def check(
                 opened.kid,
                 data,
                 stream_seq,
+                subject,
             )
         )
     return rows, rejected, beats
@@ -190,8 +192,12 @@ def _start_worker(keys: Path, central_key: Path | None) -> None:
 def _check_in_worker(
     messages: list[tuple[int, str, bytes]],
 ) -> tuple[list[db.Row], list[db.Rejected], list[db.Beat]]:
+    """`check` in a verifier process; the records' bytes stay behind (the caller has them)."""
     assert _WORKER is not None
-    return check(messages, *_WORKER)
+    rows, rejected, beats = check(messages, *_WORKER)
+    rows = [dataclasses.replace(r, data=b"") for r in rows]
+    rejected = [dataclasses.replace(r, data=b"") for r in rejected]
+    return rows, rejected, beats
 
 
 class Intake:
@@ -364,8 +370,11 @@ class Intake:
                     for i in range(0, len(batch), size)
                 )
             )
-            rows = [r for part in parts for r in part[0]]
-            rejected = [r for part in parts for r in part[1]]
+            data = {seq: d for seq, _, d in batch}
+            rows = [dataclasses.replace(r, data=data[r.stream_seq]) for p in parts for r in p[0]]
+            rejected = [
+                dataclasses.replace(r, data=data[r.stream_seq]) for p in parts for r in p[1]
+            ]
             beats = [b for part in parts for b in part[2]]
             return rows, rejected, beats
         finally:

@@ -119,14 +119,15 @@ def test_what_fails_verification_is_quarantined_with_its_reason_and_the_rest_sto
     with psycopg.connect(database) as conn:
         stored = conn.execute("SELECT seq, data FROM records ORDER BY seq").fetchall()
         quarantined = conn.execute(
-            "SELECT status, reason, kiosk, seq FROM quarantine ORDER BY stream_seq"
+            "SELECT status, reason, kiosk, seq, subject FROM quarantine ORDER BY stream_seq"
         ).fetchall()
     assert [(s, bytes(d)) for s, d in stored] == list(enumerate(good, 1))
     statuses = {q[0]: q for q in quarantined}
     assert set(statuses) == {"tampered", "chain", "not-enrolled", "wrong-kiosk", "unreadable"}
     assert "signature" in statuses["tampered"][1]
     assert statuses["chain"][1].startswith("chain break: prev is not the hash of seq 5")
-    assert statuses["chain"][2:] == ("K-1", 6)
+    assert statuses["chain"][2:4] == ("K-1", 6)
+    assert {q[4] for q in quarantined} == {subject}
     assert "not enrolled" in statuses["not-enrolled"][1]
     assert "not for kiosk K-2" in statuses["wrong-kiosk"][1]
     # Delivered again (e.g. a consumer reset): nothing new anywhere.

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
+from outbox.store import Outbox
 from tests.central.conftest import World
 
 
@@ -128,3 +129,48 @@ def test_the_leaf_killed_mid_stream_loses_and_duplicates_nothing(
         world.leaf.start()
         world.wait_stored(total, timeout=90)
     world.assert_exactly_once()
+
+
+@pytest.mark.slow
+def test_every_fault_in_turn_while_kiosks_keep_sealing(world: World) -> None:
+    """Rounds of: a link cut, the stream leader SIGKILLed, the intake SIGKILLed, the leaf
+    SIGKILLed, in a random order, while three kiosks seal and forward; then everything
+    once, gapless, with the heartbeats' tails."""
+    import random
+
+    rng = random.Random(19)
+    kiosks = [world.add_kiosk(f"K-{n}") for n in range(3)]
+    for kiosk in kiosks:
+        kiosk.start_forwarder()
+    world.start_intake()
+    total = 0
+    for _ in range(8):
+        faults = ["cut", "hub", "intake", "leaf"]
+        rng.shuffle(faults)
+        for fault in faults:
+            for kiosk in kiosks:
+                kiosk.seal(rng.randint(20, 120))
+            time.sleep(rng.uniform(0.2, 1.5))
+            if fault == "cut":
+                world.leaf.cut()
+                time.sleep(rng.uniform(0.5, 3))
+                world.leaf.restore()
+            elif fault == "hub":
+                leader = world.stream_leader()
+                [node] = [h for h in world.topology.hubs if h.name == leader]
+                node.kill(signal.SIGKILL)
+                time.sleep(rng.uniform(0.5, 3))
+                node.start()
+            elif fault == "intake":
+                world.stop_intake(signal.SIGKILL)
+                world.start_intake()
+            else:
+                world.leaf.kill(signal.SIGKILL)
+                time.sleep(rng.uniform(0.2, 1))
+                world.leaf.start()
+    for kiosk in kiosks:
+        with Outbox(kiosk.outbox_path) as box:
+            total += box.status().last_seq
+    world.wait_stored(total, timeout=300)
+    world.assert_exactly_once()
+    world.assert_status_complete(timeout=90)
