@@ -51,6 +51,9 @@ class Postgres:
     port: int
     process: subprocess.Popen[bytes] | None = None
     databases: int = 0
+    # Fast shutdown (SIGINT) checkpoints first; the throw-away server at the end of the
+    # session skips that (SIGQUIT, immediate: crash recovery would follow a restart).
+    stop_signal: int = signal.SIGINT
 
     @property
     def data(self) -> Path:
@@ -115,7 +118,7 @@ class Postgres:
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.send_signal(signal.SIGINT)  # fast shutdown
+            self.process.send_signal(self.stop_signal)
             try:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
@@ -137,5 +140,6 @@ def running_postgres() -> Iterator[Postgres]:
         server.start()
         yield server
     finally:
+        server.stop_signal = signal.SIGQUIT
         server.stop()
         shutil.rmtree(directory, ignore_errors=True)

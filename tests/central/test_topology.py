@@ -66,15 +66,15 @@ def test_a_hub_node_killed_mid_flow_loses_and_duplicates_nothing(
     world.start_intake()
     total = 0
     for _ in range(rounds(request)):
-        kiosk.seal(300)
-        total += 300
+        kiosk.seal(200)
+        total += 200
         start = world.hub_messages()
         wait_until(lambda start=start: world.hub_messages() > start + 30, 30, "records flow", world)
         leader = world.stream_leader()
         [node] = [h for h in world.topology.hubs if h.name == leader]
         node.kill(signal.SIGKILL)  # the stream's leader, with records in flight
-        kiosk.seal(100)
-        total += 100
+        kiosk.seal(60)
+        total += 60
         world.wait_stored(total, timeout=90)
         node.start()
     world.assert_exactly_once()
@@ -118,8 +118,8 @@ def test_the_leaf_killed_mid_stream_loses_and_duplicates_nothing(
     for _ in range(rounds(request)):
         start = world.leaf_messages()
         for kiosk in kiosks:
-            kiosk.seal(300)
-        total += 600
+            kiosk.seal(200)
+        total += 400
         wait_until(
             lambda start=start: world.leaf_messages() > start + 50, 30, "kiosks publish", world
         )
