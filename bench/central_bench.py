@@ -300,7 +300,7 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=100_000)
     parser.add_argument("--size", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=500)
-    parser.add_argument("--workers", type=int, default=1, help="the intake's verifier processes")
+    parser.add_argument("--workers", type=int, default=0, help="the intake's verifier processes")
     parser.add_argument("--skip", choices=["intake", "catch-up"], action="append", default=[])
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")

@@ -48,7 +48,7 @@ class Settings:
     central_key: Path | None = None
     once: bool = False  # stop when the stream has nothing more to deliver
     ack_wait: float = 10.0  # a killed intake's batch comes again after this
-    workers: int = 1  # verifier processes beside the one that talks to NATS and PostgreSQL
+    workers: int = 0  # verifier processes beside the one that talks to NATS and PostgreSQL
 
 
 @dataclass
@@ -180,8 +180,14 @@ _WORKER: tuple[Registry, CentralPrivateKey | None] | None = None
 
 
 def _start_worker(keys: Path, central_key: Path | None) -> None:
-    """In a verifier process: the registry and central key, loaded once (keys do not
-    travel between processes)."""
+    """In a verifier process: die with the intake (a SIGKILLed intake leaves no verifier
+    behind: Linux's parent-death signal), and load the registry and central key once
+    (keys do not travel between processes)."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     global _WORKER
     _WORKER = (
         load_registry(keys),
@@ -218,7 +224,9 @@ class Intake:
 
             self.pool = concurrent.futures.ProcessPoolExecutor(
                 settings.workers,
-                mp_context=multiprocessing.get_context("forkserver"),
+                # Forked from the intake itself (before any thread), so the parent-death
+                # signal names the intake.
+                mp_context=multiprocessing.get_context("fork"),
                 initializer=_start_worker,
                 initargs=(settings.keys, settings.central_key),
             )

@@ -47,8 +47,9 @@ def register(subparsers: Subparsers) -> None:
     intake.add_argument(
         "--workers",
         type=int,
-        default=1,
-        help="verifier processes (0: verify in the main process); default 1",
+        default=0,
+        help="verifier processes beside the main one (default 0: verify in the main "
+        "process; more pays where the intake has cores of its own)",
     )
     intake.add_argument("--once", action="store_true", help="stop when the stream has nothing more")
     intake.set_defaults(func=run_intake)

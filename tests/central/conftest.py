@@ -11,10 +11,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -28,6 +28,7 @@ from tests.outbox.conftest import Keys, make_keys
 POST = "UTO-N1"
 REGION = "NORTH"
 STREAM = natsconfig.hub_stream(REGION)
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -176,13 +177,13 @@ class World:
         return "\n".join(parts)
 
     def hub_messages(self) -> int:
-        return asyncio.run(_stream_messages(self.topology.hub_urls, STREAM))
+        return _retried(lambda: _stream_messages(self.topology.hub_urls, STREAM))
 
     def leaf_messages(self) -> int:
-        return asyncio.run(_stream_messages([self.leaf.url], natsconfig.post_stream(POST)))
+        return _retried(lambda: _stream_messages([self.leaf.url], natsconfig.post_stream(POST)))
 
     def stream_leader(self) -> str:
-        return asyncio.run(_stream_leader(self.topology.hub_urls, STREAM))
+        return _retried(lambda: _stream_leader(self.topology.hub_urls, STREAM))
 
     def assert_exactly_once(self) -> None:
         """Every sealed record of every kiosk is in PostgreSQL once, byte for byte, each
@@ -238,6 +239,18 @@ class World:
             kiosk.stop_forwarder()
         self.stop_intake()
         self.topology.stop()
+
+
+def _retried(call: Callable[[], Coroutine[Any, Any, T]], timeout: float = 30) -> T:
+    """A JetStream API call, again while a cluster elects a leader after a fault."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return asyncio.run(call())
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 async def _stream_messages(servers: list[str], stream: str) -> int:
