@@ -325,7 +325,7 @@ RESPELL = {
     # Wade-Giles and Cantonese/Taiwanese spellings of pinyin syllables
     "chinese": (("ZH", "CH"), ("X", "HS"), ("Q", "CH"), ("J", "CH"), ("IE", "IEH"),
                 ("UO", "O"), ("ONG", "UNG"), ("Z", "TS"), ("C", "TS"), ("R", "J"),
-                ("OU", "OW"), ("YI", "I"), ("ZHOU", "CHOW"), ("HUANG", "WONG"),
+                ("OU", "OW"), ("ZHOU", "CHOW"), ("HUANG", "WONG"),
                 ("CHEN", "CHAN"), ("ZHANG", "CHEUNG")),
     "amharic": (("E", "A"), ("A", "E"), ("AI", "AY"), ("AYE", "AY"), ("W", "U"), ("G", "GH"),
                 ("TS", "S"), ("TS", "TZ"), ("Q", "K"), ("K", "Q"), ("SS", "S"), ("S", "SS"),
@@ -339,7 +339,10 @@ FAMILIES = ("arabic", "cyrillic", "chinese", "amharic", "truncation", "swapped",
 
 def respell(rng: random.Random, text: str, table: tuple[tuple[str, str], ...]) -> str:
     def places(a: str) -> list[int]:
-        # a letter is not respelled where it begins a digraph (the Z of ZH, the C of CH)
+        # a letter is not respelled where it begins a digraph (the Z of ZH, the C of CH);
+        # a whole name (ZHANG, CHEUNG) only where it stands whole
+        if len(a) >= 4:
+            return [0] if text == a else []
         return [i for i in range(len(text)) if text.startswith(a, i)
                 and not (len(a) == 1 and text[i + 1 : i + 2] == "H")]  # fmt: skip
 
@@ -383,6 +386,8 @@ def variant(
     if family in RESPELL:
         if culture != family:
             return None
+        if family == "chinese" and rng.random() < 0.2:
+            given = " ".join(syllables(given))  # XIAOMING, XIAO MING (cut while pinyin)
         parts = [surname, given]
         wanted = rng.choice((1, 1, 2))
         for _ in range(8):  # one or two changes that show (a part may offer none)
@@ -392,7 +397,7 @@ def variant(
             parts[which] = changed
             if wanted <= 0:
                 break
-        if parts == [surname, given]:
+        if [p.replace(" ", "") for p in parts] == [surname, given.replace(" ", "")]:
             return None
         surname, given = parts
         if family == "arabic" and rng.random() < 0.3:
@@ -401,8 +406,6 @@ def variant(
                     rest = surname[len(article) :]
                     surname = rng.choice((rest, "AL" + rest, "EL-" + rest, "EL " + rest))
                     break
-        if family == "chinese" and rng.random() < 0.2:
-            given = " ".join(syllables(given))  # XIAOMING, XIAO MING
     elif family == "truncation":
         field = 30 if rng.random() < 0.5 else 39
         full = len(surname) + 2 + len(given)
