@@ -93,7 +93,7 @@ _WADE_TS = re.compile(r"[CZ](?!H)")
 _WADE_FINALS = (("IEH", "IE"), ("ONG", "UNG"))
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def wade_giles(text: str) -> str:
     """A pinyin name as Wade-Giles spells it (without apostrophes); a Wade-Giles name as
     it is."""

@@ -125,6 +125,7 @@ class Store:
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
         self._inode = 0
+        self._persons: tuple[int, int] | None = None  # (inode, persons) of an old store
 
     # -- connection ---------------------------------------------------------------------
     @property
@@ -341,12 +342,16 @@ class Store:
 
     def persons(self) -> int:
         """Listed persons (the denominator of a name part's frequency)."""
-        row = self.conn.execute("SELECT value FROM meta WHERE key = 'persons'").fetchone()
-        if row is None:  # a store loaded before counts were kept
-            row = self.conn.execute(
-                "SELECT count(*) FROM entries WHERE category = 'person'"
-            ).fetchone()
-        return int(row[0])
+        conn = self.conn
+        row = conn.execute("SELECT value FROM meta WHERE key = 'persons'").fetchone()
+        if row is not None:
+            return int(row[0])
+        # a store loaded before counts were kept (its parts count as rare until the next
+        # full list): count once per file, not per check
+        if self._persons is None or self._persons[0] != self._inode:
+            counted = conn.execute("SELECT count(*) FROM entries WHERE category = 'person'")
+            self._persons = (self._inode, int(counted.fetchone()[0]))
+        return self._persons[1]
 
     def entries(self) -> Iterator[Entry]:
         cursor = self.conn.execute(f"SELECT {', '.join(COLUMNS)} FROM entries ORDER BY id")
