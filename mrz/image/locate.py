@@ -527,21 +527,23 @@ def _cut(gray: np.ndarray, total: np.ndarray, count: int, columns: int, spacing:
     """Warp the image onto the cell grid through `total` and cut it into cells."""
     out_w = columns * PITCH
     out_h = round(CELL_H + (count - 1) * spacing)
-    # One pitch of margin each side, so a line whose characters drift can be re-centred.
-    shift = np.array([[1, 0, PITCH], [0, 1, 0], [0, 0, 1]], np.float64)
+    # One pitch of margin each side, so a line whose characters drift can be re-centred,
+    # and _MARGIN_Y rows above and below for the same along the height.
+    shift = np.array([[1, 0, PITCH], [0, 1, _MARGIN_Y], [0, 0, 1]], np.float64)
     canon = cv2.warpPerspective(
         gray,
         shift @ total,
-        (out_w + 2 * PITCH, out_h),
+        (out_w + 2 * PITCH, out_h + 2 * _MARGIN_Y),
         flags=cv2.INTER_AREA,
         borderMode=cv2.BORDER_REPLICATE,
     )
     cells = []
+    tall = CELL_H + 2 * _MARGIN_Y
     for j in range(count):
         top = round(j * spacing)
-        band = canon[top : top + CELL_H]
-        if band.shape[0] != CELL_H:
-            band = cv2.copyMakeBorder(band, 0, CELL_H - band.shape[0], 0, 0, cv2.BORDER_REPLICATE)
+        band = canon[top : top + tall]
+        if band.shape[0] != tall:
+            band = cv2.copyMakeBorder(band, 0, tall - band.shape[0], 0, 0, cv2.BORDER_REPLICATE)
         band = _recentre(band, columns)
         for i in range(columns):
             cells.append(band[:, i * PITCH : (i + 1) * PITCH])
@@ -551,15 +553,38 @@ def _cut(gray: np.ndarray, total: np.ndarray, count: int, columns: int, spacing:
     return Grid(np.stack(cells), count, columns, quad.astype(np.float32))
 
 
-def _recentre(band: np.ndarray, columns: int) -> np.ndarray:
-    """One line of the grid (with a pitch of margin each side), its characters moved onto
-    their columns' centres; the margins are cut off.
+# Rows of margin above and below each line's band: room to re-centre characters that drift
+# up or down (a bent page).
+_MARGIN_Y = 6
+
+
+def _drift_fit(cols: np.ndarray, offsets: np.ndarray, columns: int) -> np.ndarray | None:
+    """A robust degree-2 curve through the characters' offsets over their columns, or None
+    when too few characters agree on one."""
+    use = np.ones(len(cols), bool)
+    fit = np.zeros(3)
+    for _ in range(3):
+        fit = np.polyfit(cols[use], offsets[use], 2)
+        residual = np.abs(np.polyval(fit, cols) - offsets)
+        use = residual < max(1.5, 2.5 * float(np.median(residual)))
+        if use.sum() < columns // 3:
+            return None
+    return fit
+
+
+def _recentre(tall: np.ndarray, columns: int) -> np.ndarray:
+    """One line of the grid (with a pitch of margin each side and _MARGIN_Y rows above and
+    below), its characters moved onto their cells' centres; the margins are cut off.
 
     Why: one homography describes a flat page. On a bent page, or from a printer whose
     pitch wanders, the characters of a line drift off their cells by up to half a pitch
-    towards one end; a smooth curve (degree 2) through each character's offset from its
-    column's centre takes that out.
+    towards one end, and along a bent line up or down off the straight line the fit drew
+    through the letters (which a long run of fillers only extends); a smooth curve (degree
+    2) through each character's offset from its cell's centre, across and along, takes that
+    out.
     """
+    band = tall[_MARGIN_Y : _MARGIN_Y + CELL_H]
+    plain = band[:, PITCH : PITCH + columns * PITCH]
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (PITCH + 1, CELL_H + 1))
     dark = cv2.morphologyEx(band, cv2.MORPH_BLACKHAT, kernel)
     _, binary = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
@@ -571,30 +596,40 @@ def _recentre(band: np.ndarray, columns: int) -> np.ndarray:
     )
     keep[0] = False
     xs = centroids[keep, 0] - PITCH  # in grid coordinates
+    # The middle of each blob's height: letters and fillers share it, their centroids not.
+    ys = stats[keep, cv2.CC_STAT_TOP] + stats[keep, cv2.CC_STAT_HEIGHT] / 2
     cols = np.floor(xs / PITCH)
     inside = (cols >= 0) & (cols < columns)
-    xs, cols = xs[inside], cols[inside]
+    xs, ys, cols = xs[inside], ys[inside], cols[inside]
     if len(xs) < columns // 3:
-        return band[:, PITCH : PITCH + columns * PITCH]
-    offsets = xs - (cols + 0.5) * PITCH
-    use = np.ones(len(xs), bool)
-    fit = np.zeros(3)
-    for _ in range(3):
-        fit = np.polyfit(cols[use], offsets[use], 2)
-        residual = np.abs(np.polyval(fit, cols) - offsets)
-        use = residual < max(1.5, 2.5 * float(np.median(residual)))
-        if use.sum() < columns // 3:
-            return band[:, PITCH : PITCH + columns * PITCH]
+        return plain
+    fit = _drift_fit(cols, xs - (cols + 0.5) * PITCH, columns)
+    if fit is None:
+        return plain
     grid_x = np.arange(columns * PITCH, dtype=np.float32)
     drift = np.clip(np.polyval(fit, grid_x / PITCH - 0.5), -0.6 * PITCH, 0.6 * PITCH)
     if np.abs(drift).max() < 0.2 * PITCH:
-        # Within the classifier's tolerance: resampling would only blur.
-        return band[:, PITCH : PITCH + columns * PITCH]
-    map_x = np.tile((grid_x + PITCH + drift).astype(np.float32), (band.shape[0], 1))
-    map_y = np.repeat(np.arange(band.shape[0], dtype=np.float32)[:, None], len(grid_x), 1)
+        drift[:] = 0  # within the classifier's tolerance: resampling would only blur
+    # Up or down: against the line's own middle (the homography put its letters there).
+    fit_y = _drift_fit(cols, ys - float(np.median(ys)), columns)
+    lift = np.zeros_like(grid_x)
+    if fit_y is not None:
+        lift = np.clip(np.polyval(fit_y, grid_x / PITCH - 0.5), -_MARGIN_Y, _MARGIN_Y)
+        if np.abs(lift).max() < _MIN_LIFT:
+            lift[:] = 0
+    if not drift.any() and not lift.any():
+        return plain
+    map_x = np.tile((grid_x + PITCH + drift).astype(np.float32), (CELL_H, 1))
+    rows = np.arange(CELL_H, dtype=np.float32)[:, None] + _MARGIN_Y
+    map_y = (rows + lift[None, :]).astype(np.float32)
     return np.asarray(
-        cv2.remap(band, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        cv2.remap(tall, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     )
+
+
+# A line whose characters drift up or down by less than this many pixels (of a 24 px cell)
+# is left as it is.
+_MIN_LIFT = 2.5
 
 
 def rotate_grid(grid: Grid) -> Grid:
