@@ -9,6 +9,7 @@ rotation, perspective and scale at once. Cells are cut from the full-resolution 
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -214,7 +215,26 @@ def _groups(lines: list[_Line]) -> list[list[_Line]]:
         for group in options:
             if not any({id(x) for x in group} == {id(x) for x in g} for g in groups):
                 groups.append(group)
-    return groups
+    # Evenly spaced groups first: an MRZ's lines stand about two line heights apart, while a
+    # thick line (a heading, a band of print) gathers lines from much farther off. The
+    # reader stops at the first final read, so the MRZ's own group costs no detours.
+    return sorted(groups, key=lambda group: _spread(group) > _MAX_SPREAD)
+
+
+# The gap between adjacent lines of a group over their mean thickness (the located line
+# blobs are about a cap height and a few pixels thick): 1.3-2.3 in the MRZs of the real set,
+# 0.9-1.7 in renderings.
+_MAX_SPREAD = 3.0
+
+
+def _spread(group: list[_Line]) -> float:
+    """The widest gap between adjacent lines of the group, in their mean thickness."""
+    normal = np.array([-np.sin(group[0].angle), np.cos(group[0].angle)])
+    spread = 0.0
+    for a, b in itertools.pairwise(group):
+        gap = abs(float((b.centre - a.centre) @ normal))
+        spread = max(spread, gap / ((a.thickness + b.thickness) / 2))
+    return spread
 
 
 def _components(binary: np.ndarray, dark: np.ndarray, char_h: float) -> np.ndarray:
