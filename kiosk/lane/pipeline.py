@@ -107,6 +107,9 @@ class Traveller:
     portrait: bytes | None = None
     chip: dict[str, Any] | None = None  # kiosk.chip.ChipOutcome.record(), when a chip step ran
     chip_portrait: bytes | None = None  # DG2's image: the reference for the face comparison
+    page_portrait: bytes | None = None  # the data page's photo, when the page was imaged
+    face_match: dict[str, Any] | None = None  # the 1:1 comparison (kiosk.lane.quality.face_match)
+    face_match_reason: str | None = None  # the officer's, when it was not a match
     face_quality: dict[str, Any] = field(default_factory=dict)
     face_override: str | None = None
     face_attempts: int = 0
@@ -352,6 +355,11 @@ class Pipeline:
         """Seal the record (the commit point) and get ready for the next traveller. A
         refusal states its ground, one of the policy's list (Schengen: Annex V part B)."""
         self._expect(State.REVIEW)
+        if self.face_match_pending:
+            raise PipelineError("the face comparison is still running: decide in a moment")
+        unresolved = self.face_match_unresolved()
+        if unresolved:
+            raise PipelineError(f"{unresolved}: confirm with a reason before deciding")
         if decision is Decision.REFUSE and self.policy.refusal_grounds:
             if ground not in self.policy.refusal_grounds:
                 raise PipelineError("a refusal needs one of the configured grounds")
@@ -399,6 +407,81 @@ class Pipeline:
         self.traveller.chip = record
         self.traveller.chip_portrait = portrait
 
+    def page_imaged(self, portrait: bytes) -> None:
+        """The photo cut from an image of the data page (a document camera or page
+        scanner): the face reference when the chip gave none."""
+        self._expect(State.DOCUMENT)
+        self.traveller.page_portrait = portrait
+        self._changed()
+
+    # -- the face against the document's portrait ----------------------------------------
+    def face_reference(self) -> tuple[str, bytes] | None:
+        """The portrait the live face is compared with: the chip's (DG2), else the data
+        page's photo when the page was imaged; None: no reference."""
+        t = self.traveller
+        if t.chip_portrait:
+            return "chip", t.chip_portrait
+        if t.page_portrait:
+            return "page", t.page_portrait
+        return None
+
+    @property
+    def face_match_pending(self) -> bool:
+        """A live portrait and a reference are there; the comparison is not in yet."""
+        t = self.traveller
+        return t.portrait is not None and t.face_match is None and self.face_reference() is not None
+
+    def face_compared(self, result: dict[str, Any]) -> None:
+        """The comparison of the captured portrait with the reference (from the capture
+        controller, which runs it off the loop): "match", "no match", "no face" or "not
+        compared" (the comparison failed), with the score and threshold in thousandths."""
+        self._expect(State.FACE, State.FINGERS, State.REVIEW)
+        if not self.face_match_pending:
+            raise PipelineError("no face comparison is waited for")
+        self.traveller.face_match = dict(result)
+        self._changed()
+
+    def face_match_unresolved(self) -> str | None:
+        """What the officer must confirm with a reason before deciding: anything but a
+        match, once compared (None: nothing to confirm)."""
+        t = self.traveller
+        found = t.face_match
+        if found is None or t.face_match_reason or found.get("decision") == "match":
+            return None
+        decision = str(found.get("decision", ""))
+        if decision == "no match":
+            return "the face does NOT match the document portrait"
+        why = found.get("reason") or decision
+        return f"the face was not verified against the document portrait ({why})"
+
+    def confirm_face(self, reason: str) -> None:
+        """The officer has looked at both faces: their reason goes into the record (the
+        comparison's result stays as it was)."""
+        self._expect(State.FACE, State.FINGERS, State.REVIEW)
+        unresolved = self.face_match_unresolved()
+        if unresolved is None:
+            raise PipelineError("no face comparison to confirm")
+        if not reason:
+            raise PipelineError("confirming the face needs a reason")
+        self.traveller.face_match_reason = reason
+        decision = str((self.traveller.face_match or {}).get("decision", ""))
+        self._override("face match", reason, decision=decision)
+        self._changed()
+
+    def _face_match_record(self) -> dict[str, Any]:
+        t = self.traveller
+        reference = self.face_reference()
+        if reference is None:
+            return {"reference": "none", "decision": "no reference"}
+        if t.portrait is None:
+            return {
+                "reference": reference[0],
+                "decision": "not compared",
+                "reason": "no live portrait",
+            }
+        found = t.face_match or {"decision": "not compared", "reason": "comparison not finished"}
+        return {"reference": reference[0], **found, "officer_reason": t.face_match_reason}
+
     def _override(self, step: str, reason: str, **details: str) -> None:
         self.traveller.overrides.append({"step": step, "reason": reason, **details})
         self._audit("override", step=step, reason=reason, **details)
@@ -414,6 +497,7 @@ class Pipeline:
             "chip": t.chip,
             "portrait": t.portrait,
             "face_quality": t.face_quality,
+            "face_match": self._face_match_record(),
             "fingers": [
                 {
                     "position": c.position,

@@ -204,12 +204,16 @@ def passport_chip(traveller: SimTraveller) -> Any:
     a forged one has its DG2 changed after the SOD was signed."""
     from drivers.sim.passport import PassportChip
     from emrtd.keys import MRZKey
-    from kiosk.sim.issuer import make_passport
+    from kiosk.sim.issuer import make_passport, portrait_jpeg
 
     parsed = mrz.parse(traveller.lines)
     key = MRZKey(parsed.document_number, parsed.birth_date_raw, parsed.expiry_date_raw)
     passport = make_passport(
-        lines=tuple(traveller.lines), key=key, forge_dg2=traveller.forged_chip, can=None
+        lines=tuple(traveller.lines),
+        key=key,
+        forge_dg2=traveller.forged_chip,
+        can=None,
+        portrait=portrait_jpeg(person=traveller.portrait),
     )
     return PassportChip(passport.profile)
 
@@ -410,6 +414,7 @@ class SimTraveller:
     lines: list[str]
     story: str
     forged_chip: bool = False
+    portrait: str = "astronaut"  # whose photo the passport carries (kiosk.sim.issuer.PEOPLE)
 
 
 def prepare(directory: Path) -> config_module.Config:
@@ -456,7 +461,9 @@ STATES = ["UTO", "NGA", "JPN", "BRA", "D", "FRA", "POL", "EGY"]
 
 
 def travellers(seed: int = 9303, today: dt.date | None = None) -> Iterator[SimTraveller]:
-    """An endless, seeded queue; every fourth has something an officer must notice."""
+    """An endless, seeded queue; most have something an officer must notice: an identity
+    card, an expired passport, a minor, another person's passport (the fourth: its chip
+    portrait is Grace Hopper, the camera sees the astronaut), a forged chip (the fifth)."""
     rng = random.Random(seed)
     today = today or dt.date.today()
     for n in range(10**9):
@@ -466,8 +473,12 @@ def travellers(seed: int = 9303, today: dt.date | None = None) -> Iterator[SimTr
         story = "ordinary passport"
         fmt = "TD3"
         forged = n % 8 == 4
+        portrait = "astronaut"  # the face the demo camera shows
         if forged:
             story = "forged chip: its portrait (DG2) does not match the SOD: NOT GENUINE"
+        elif n % 8 == 3:
+            portrait = "grace_hopper"
+            story = "another person's passport (a genuine chip): face: no match, needs a reason"
         elif n % 4 == 1:
             fmt, story = "TD1", "identity card"
         elif n % 4 == 2:
@@ -488,4 +499,4 @@ def travellers(seed: int = 9303, today: dt.date | None = None) -> Iterator[SimTr
             surname=SURNAMES[index],
             given_names=GIVEN[index],
         )
-        yield SimTraveller(lines, story, forged)
+        yield SimTraveller(lines, story, forged, portrait)

@@ -23,7 +23,8 @@ HELP = """\
  [b]o[/b]       accept a poor finger, with a reason
  [b]x[/b]       finger exception: amputated, bandaged, unable to print
  [b]a r f[/b]   decision: admit, refuse (asks the ground), refer to
-         second line; each seals the record
+         second line; each seals the record (a face that does not
+         match the document's portrait asks for your reason first)
  [b]Esc[/b]     cancel this traveller (the cancel is recorded)
  [b]d[/b]       switch the lane between entry and exit
  [b]t[/b]       technician screen (technicians only)

@@ -19,8 +19,8 @@ from kiosk.lane.capture import Notice, measures
 from kiosk.lane.pipeline import FINGER_NAMES, Decision, PipelineError, State
 from kiosk.ui import views
 from kiosk.ui.dialogs import ExceptionScreen, GroundScreen, ReasonScreen
+from kiosk.ui.faces import FacePanel
 from kiosk.ui.messages import LaneNotice, LogoutRequested
-from kiosk.ui.preview import FacePreview
 from kiosk.ui.services import Services
 from kiosk.ui.technician import TechnicianScreen
 
@@ -60,7 +60,6 @@ class OfficerScreen(Screen[None]):
         self.technician = technician
         self.typing_mrz = False
         self.asking = False  # a reason or ground is being asked: steps keys wait
-        self._shown: tuple[Any, ...] | None = None
         self._keys_for: tuple[Any, ...] | None = None
         self._link: Any = None
         self._face_said = ("", "")
@@ -73,9 +72,7 @@ class OfficerScreen(Screen[None]):
                 yield Static("", id="document")
                 yield TextArea(id="mrz-entry", soft_wrap=False)
                 yield Static("", id="mrz-feedback")
-            with Vertical(id="face-column"):
-                yield FacePreview(id="preview")
-                yield Static("", id="face-status")
+            yield FacePanel(self.capture, id="face-column")
             yield Static("", id="checks")
         yield Static("", id="last")
         yield Static("", id="keys")
@@ -99,9 +96,7 @@ class OfficerScreen(Screen[None]):
 
     def on_resize(self) -> None:
         # Comfortable at 120x40 and more, still whole at 80x24.
-        wide = self.size.width >= 120
-        self.query_one("#face-column").styles.width = 40 if wide else 22
-        self.query_one("#preview").styles.max_height = 25 if wide else 10
+        self.query_one(FacePanel).fit(self.size.width >= 120)
         self.refresh_status()
 
     # -- observing the lane ----------------------------------------------------------------
@@ -134,7 +129,7 @@ class OfficerScreen(Screen[None]):
             last.update("[dim]ready for the next traveller[/]")
 
     def show_frame(self, image: Any, box: tuple[int, int, int, int] | None) -> None:
-        self.query_one("#preview", FacePreview).show_frame(image, box, bgr=True)
+        self.query_one(FacePanel).show_frame(image, box)
 
     def refresh_view(self) -> None:
         pipeline, state = self.pipeline, self.pipeline.state
@@ -148,37 +143,17 @@ class OfficerScreen(Screen[None]):
             if review
             else views.document_text(pipeline.traveller.document)
         )
+        faces = self.query_one(FacePanel).refresh_faces(self.size.width >= 120)
         checks = self.query_one("#checks", Static)
-        checks.display = not review and bool(pipeline.traveller.checks)
+        paired = faces and state is State.FACE  # both faces take the room
+        checks.display = not review and not paired and bool(pipeline.traveller.checks)
         checks.update(views.checks_text(pipeline))
-        self.refresh_face_column()
         busy = (self.capture.sealing, self.typing_mrz, self.asking, self.capture.face.paused)
         mode = (state, busy, pipeline.poor_finger() is not None)
         if mode != self._keys_for:
             self._keys_for = mode
             self.query_one("#keys", Static).update(self.key_hints())
         self.refresh_status()
-
-    def refresh_face_column(self) -> None:
-        """The live camera during the face step, the captured portrait afterwards."""
-        state, face = self.pipeline.state, self.capture.face
-        column = self.query_one("#face-column")
-        after = (State.FACE, State.FINGERS, State.REVIEW)
-        column.display = self.services.policy.face and state in after
-        if not column.display:
-            return
-        self.query_one("#face-status", Static).update(views.face_status(face, state))
-        shown = (face.session, state is State.FACE)
-        if shown == self._shown:
-            return
-        self._shown = shown
-        preview = self.query_one("#preview", FacePreview)
-        if state is State.FACE:
-            preview.clear("waiting for the camera")
-        elif face.thumbnail is not None and self.pipeline.traveller.portrait:
-            preview.show_frame(face.thumbnail, None, bgr=False)
-        else:
-            preview.clear("no portrait")
 
     def refresh_status(self) -> None:
         link = views.link_text(self._link, self.size.width >= 120)
@@ -360,6 +335,17 @@ class OfficerScreen(Screen[None]):
 
     def action_decide(self, decision: str) -> None:
         chosen = Decision(decision)
+        unresolved = self.pipeline.face_match_unresolved()
+        if unresolved:  # the lane needs the officer's reason first
+            question = f"{unresolved[0].upper() + unresolved[1:]}. Compare both faces: why go on?"
+
+            def with_reason(reason: str | None) -> None:
+                if reason:
+                    self.capture.confirm_face(reason)
+                    self.action_decide(decision)
+
+            self.ask(ReasonScreen(question), with_reason)
+            return
         grounds = self.services.policy.refusal_grounds
         if chosen is Decision.REFUSE and grounds:
             self.ask(GroundScreen(grounds), lambda g: g and self.seal(chosen, g))

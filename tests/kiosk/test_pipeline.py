@@ -271,3 +271,86 @@ def test_policy_has_one_default_per_setting(tmp_path: Any) -> None:
     assert [code for code, _ in SCHENGEN_GROUNDS] == list("ABCDEFGHIJ")
     lane = Policy.from_config(config_module.load(path), {"mrz"})
     assert lane.face is False and lane.fingers == ()
+
+
+def to_review_with(pipeline: Pipeline, chip_portrait: bytes | None) -> None:
+    pipeline.document_read(valid_passport(), "reader")
+    if chip_portrait is not None:
+        pipeline.chip_read({"verdict": "genuine", "reason": ""}, chip_portrait)
+    pipeline.confirm_document()
+    pipeline.face_captured(b"live", {"capture": "auto"}, passed=True, manual_reason=None)
+    pipeline.finger_captured(2, b"png-2", 60)
+    pipeline.finger_captured(7, b"png-7", 55)
+    assert pipeline.state is State.REVIEW
+
+
+NO_MATCH = {
+    "decision": "no match",
+    "reason": "",
+    "score_milli": 322,
+    "distance_milli": 678,
+    "threshold_milli": 400,
+    "model": "dlib_face_recognition_resnet_model_v1",
+}
+
+
+def test_a_face_that_does_not_match_the_chip_portrait_needs_a_reason_to_decide(
+    pipeline: Pipeline, journal: Journal
+) -> None:
+    to_review_with(pipeline, b"dg2-jpeg")
+    assert pipeline.face_reference() == ("chip", b"dg2-jpeg")
+    assert pipeline.face_match_pending
+    with pytest.raises(PipelineError, match="still running"):
+        pipeline.decide(Decision.ADMIT)
+    pipeline.face_compared(NO_MATCH)
+    with pytest.raises(PipelineError, match=r"does NOT match.*reason"):
+        pipeline.decide(Decision.ADMIT)
+    with pytest.raises(PipelineError, match="reason"):
+        pipeline.confirm_face("")
+    pipeline.confirm_face("old photo, same scar on the chin")
+    pipeline.decide(Decision.ADMIT)
+    [body] = journal.of_type("traveller")
+    assert body["face_match"] == {
+        "reference": "chip",
+        **NO_MATCH,
+        "officer_reason": "old photo, same scar on the chin",
+    }
+    assert body["overrides"] == [
+        {"step": "face match", "reason": "old photo, same scar on the chin", "decision": "no match"}
+    ]
+
+
+def test_a_match_needs_nothing_and_no_reference_is_recorded_as_such(
+    pipeline: Pipeline, journal: Journal
+) -> None:
+    to_review_with(pipeline, b"dg2-jpeg")
+    pipeline.face_compared({**NO_MATCH, "decision": "match", "score_milli": 610})
+    assert pipeline.face_match_unresolved() is None
+    with pytest.raises(PipelineError, match="no face comparison to confirm"):
+        pipeline.confirm_face("why not")
+    pipeline.decide(Decision.ADMIT)
+    to_review_with(pipeline, None)  # no chip, no imaged page
+    assert not pipeline.face_match_pending
+    pipeline.decide(Decision.ADMIT)
+    first, second = journal.of_type("traveller")
+    assert first["face_match"]["decision"] == "match"
+    assert second["face_match"] == {"reference": "none", "decision": "no reference"}
+
+
+def test_the_data_page_photo_is_the_reference_when_the_chip_gave_none(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.document_read(valid_passport(), "reader")
+    pipeline.page_imaged(b"page-photo")
+    assert pipeline.face_reference() == ("page", b"page-photo")
+    pipeline.chip_read({"verdict": "genuine", "reason": ""}, b"dg2")
+    assert pipeline.face_reference() == ("chip", b"dg2")
+
+
+def test_a_comparison_that_found_no_face_needs_the_officer_too(pipeline: Pipeline) -> None:
+    to_review_with(pipeline, b"dg2-jpeg")
+    pipeline.face_compared({"decision": "no face", "reason": "no face in the document portrait"})
+    unresolved = pipeline.face_match_unresolved()
+    assert unresolved is not None and "no face in the document portrait" in unresolved
+    with pytest.raises(PipelineError, match="confirm with a reason"):
+        pipeline.decide(Decision.REFER)
