@@ -35,6 +35,7 @@ from drivers.events import (
 from kiosk.lane.devices import DeviceHub
 from kiosk.lane.pipeline import (
     FINGER_NAMES,
+    AlertHit,
     Decision,
     DocumentCheck,
     FingerException,
@@ -97,8 +98,8 @@ class Notice:
 
 class AfterDocument(Protocol):
     """A step run after every document read, before the officer confirms it: the chip
-    (emrtd), alert lists (alerts), ... Each returns its checks; a failed one needs the
-    officer's override like the MRZ's own checks. None is built yet: this is the seam."""
+    (kiosk.lane.chip), alert lists (kiosk.lane.alerts), ... Each returns its checks; a
+    failed one needs the officer's override like the MRZ's own checks."""
 
     async def __call__(self, document: mrz.MRZResult) -> list[DocumentCheck]: ...
 
@@ -346,6 +347,14 @@ class Capture:
             pipeline.face_compared(result)
             said = f"Face against the {reference.source} portrait: {match_text(result)}"
             self._tell("said", said)
+
+    def resolve_hit(self, hit: AlertHit, resolution: str, reason: str) -> None:
+        self.pipeline.resolve_hit(hit, resolution, reason)
+        self._tell("said", f"Alert hit {hit.list_id} {hit.reference}: {resolution} (recorded)")
+
+    def said(self, text: str) -> None:
+        """One line about what just happened (for intents handled outside this class)."""
+        self._tell("said", text)
 
     def confirm_face(self, reason: str) -> None:
         self.pipeline.confirm_face(reason)

@@ -98,6 +98,52 @@ class FingerCapture:
 
 
 @dataclass
+class AlertHit:
+    """One alert-list hit on this traveller, and what the officer made of it."""
+
+    list_id: str
+    reference: str
+    kind: str  # "document" or "person"
+    action: str  # "refer", "deny" or "notify"
+    score: int  # 0-100
+    reasons: list[str]
+    note: str  # the list's text for the officer
+    entry: dict[str, str]  # the listed fields
+    resolution: str | None = None  # "confirmed" or "not the same person"
+    reason: str | None = None  # the officer's
+    supervisor: str | None = None  # who approved admitting a confirmed deny
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "list_id": self.list_id,
+            "reference": self.reference,
+            "kind": self.kind,
+            "action": self.action,
+            "score": self.score,
+            "reasons": list(self.reasons),
+            "note": self.note,
+            "entry": dict(self.entry),
+            "resolution": self.resolution,
+            "reason": self.reason,
+            "supervisor": self.supervisor,
+        }
+
+
+@dataclass
+class AlertCheck:
+    """The document checked against the alert list: which list, whether it can be trusted
+    as current (`stale` says why not; a missing list is stale), and every hit."""
+
+    version: int | None
+    entries: int
+    stale: str | None
+    hits: list[AlertHit]
+
+
+HIT_RESOLUTIONS = ("confirmed", "not the same person")
+
+
+@dataclass
 class Traveller:
     """Everything captured for one traveller so far."""
 
@@ -110,6 +156,7 @@ class Traveller:
     page_portrait: bytes | None = None  # the data page's photo, when the page was imaged
     face_match: dict[str, Any] | None = None  # the 1:1 comparison (kiosk.lane.quality.face_match)
     face_match_reason: str | None = None  # the officer's, when it was not a match
+    alerts: AlertCheck | None = None  # the alert-list check, when it came back
     face_quality: dict[str, Any] = field(default_factory=dict)
     face_override: str | None = None
     face_attempts: int = 0
@@ -175,6 +222,7 @@ class Pipeline:
         self.traveller = Traveller()
         self.last_saved: Saved | None = None
         self.observers: list[Callable[[Pipeline], None]] = []
+        self.alert_check = False  # the lane checks alert lists: decisions wait for it
 
     # -- helpers ---------------------------------------------------------------------
     def _changed(self) -> None:
@@ -355,6 +403,16 @@ class Pipeline:
         """Seal the record (the commit point) and get ready for the next traveller. A
         refusal states its ground, one of the policy's list (Schengen: Annex V part B)."""
         self._expect(State.REVIEW)
+        if self.alert_check and self.traveller.alerts is None:
+            raise PipelineError("the alert list check has not come back yet: a moment")
+        unresolved_hits = self.unresolved_hits()
+        if unresolved_hits:
+            raise PipelineError(
+                f"{len(unresolved_hits)} alert hit(s) to resolve first: confirmed or not the"
+                " same person, with a reason"
+            )
+        if decision is Decision.ADMIT and self.deny_needs_supervisor():
+            raise PipelineError("a confirmed deny hit: admitting needs a supervisor's PIN")
         if self.face_match_pending:
             raise PipelineError("the face comparison is still running: decide in a moment")
         unresolved = self.face_match_unresolved()
@@ -413,6 +471,75 @@ class Pipeline:
         self._expect(State.DOCUMENT)
         self.traveller.page_portrait = portrait
         self._changed()
+
+    # -- alert lists ---------------------------------------------------------------------
+    def alerts_checked(self, check: AlertCheck) -> None:
+        """The alert list's answer for this traveller's document (kiosk.lane.alerts), at
+        whichever step it arrives. A stale or missing list is recorded on the traveller."""
+        self._expect(State.DOCUMENT, State.FACE, State.FINGERS, State.REVIEW)
+        self.traveller.alerts = check
+        self._changed()
+
+    def unresolved_hits(self) -> list[AlertHit]:
+        check = self.traveller.alerts
+        return [h for h in check.hits if h.resolution is None] if check else []
+
+    def resolve_hit(self, hit: AlertHit, resolution: str, reason: str) -> None:
+        """The officer's verdict on one hit, with a reason (audited at once)."""
+        self._expect(State.DOCUMENT, State.FACE, State.FINGERS, State.REVIEW)
+        check = self.traveller.alerts
+        if check is None or not any(h is hit for h in check.hits):
+            raise PipelineError("no such alert hit on this traveller")
+        if resolution not in HIT_RESOLUTIONS:
+            raise PipelineError(f"a hit is {' or '.join(HIT_RESOLUTIONS)}, not {resolution!r}")
+        if not reason:
+            raise PipelineError("resolving an alert hit needs a reason")
+        hit.resolution, hit.reason = resolution, reason
+        self._audit(
+            "alert hit",
+            list_id=hit.list_id,
+            reference=hit.reference,
+            action=hit.action,
+            resolution=resolution,
+            reason=reason,
+        )
+        self._changed()
+
+    def deny_needs_supervisor(self) -> bool:
+        """A `deny` hit the officer confirmed: admitting needs a supervisor's approval."""
+        check = self.traveller.alerts
+        return bool(check) and any(
+            h.action == "deny" and h.resolution == "confirmed" and h.supervisor is None
+            for h in (check.hits if check else [])
+        )
+
+    def supervisor_approved(self, supervisor_id: str) -> None:
+        """A supervisor (technician role, PIN checked by kiosk.lane.alerts) approves
+        admitting despite the confirmed deny hits."""
+        self._expect(State.REVIEW)
+        if not self.deny_needs_supervisor():
+            raise PipelineError("no confirmed deny hit needs a supervisor")
+        check = self.traveller.alerts
+        assert check is not None
+        for hit in check.hits:
+            if hit.action == "deny" and hit.resolution == "confirmed":
+                hit.supervisor = supervisor_id
+        self._audit("supervisor approval", supervisor=supervisor_id, decision="admit")
+        self._changed()
+
+    def supervisor_refused(self, attempted_id: str, reason: str) -> None:
+        self._audit("supervisor refused", attempted_id=attempted_id, reason=reason)
+
+    def _alerts_record(self) -> dict[str, Any] | None:
+        check = self.traveller.alerts
+        if check is None:
+            return None
+        return {
+            "list_version": check.version,
+            "entries": check.entries,
+            "stale": check.stale,
+            "hits": [hit.record() for hit in check.hits],
+        }
 
     # -- the face against the document's portrait ----------------------------------------
     def face_reference(self) -> tuple[str, bytes] | None:
@@ -495,6 +622,7 @@ class Pipeline:
             "document_source": t.document_source,
             "document_checks": {c.name: c.ok for c in t.checks},
             "chip": t.chip,
+            "alerts": self._alerts_record(),
             "portrait": t.portrait,
             "face_quality": t.face_quality,
             "face_match": self._face_match_record(),

@@ -392,14 +392,55 @@ def face_frames() -> dict[str, list[Any]]:
     }
 
 
+def load_demo_alerts(config: config_module.Config) -> int:
+    """The demo's alert list (kiosk.alerting.demo_list), published as a signed TUF
+    repository beside the demo kiosk and synced into its store the way `kiosk alerts
+    sync` does (from a directory, as from removable media). The timestamp is re-signed on
+    every start, so the demo list stays current. Returns the list's version."""
+    from alerts import Store
+    from alerts.entries import write_csv
+    from alerts.fetchers import make_fetcher
+    from alerts.publish import Repository, create_keys
+    from alerts.update import Client
+    from kiosk.alerting import demo_list, settings
+
+    sim_dir = config.path.parent
+    keys, repo = sim_dir / "alerts-keys", sim_dir / "alerts-repo"
+    if not keys.exists():
+        create_keys(keys)
+    repository = Repository(repo, keys)
+    if (repo / "metadata" / "1.root.json").exists():
+        repository.refresh()
+    else:
+        source = sim_dir / "alerts-demo.csv"
+        source.write_text(write_csv(("upsert", e) for e in demo_list()))
+        repository.publish(source)
+    opts = settings(config)
+    url = repo.resolve().as_uri()
+    store = Store(opts.store)
+    try:
+        client = Client(
+            store,
+            url,
+            repo / "metadata" / "1.root.json",
+            opts.store.parent / "alerts-tuf",
+            make_fetcher(url, opts.transport),
+        )
+        return client.sync().version
+    finally:
+        store.close()
+
+
 def counter(
     config: config_module.Config,
     seed: int = 9303,
     today: dt.date | None = None,
     forward: bool = False,
 ) -> SimCounter:
-    """The demo counter for a kiosk made by `prepare` (faces cached in its state dir);
-    `forward`: run the forwarder daemon beside it, as `kiosk run --sim` does."""
+    """The demo counter for a kiosk made by `prepare` (faces cached in its state dir, its
+    alert list loaded); `forward`: run the forwarder daemon beside it, as `kiosk run
+    --sim` does."""
+    load_demo_alerts(config)
     return SimCounter(
         travellers(seed, today),
         faces=config.state_dir / "sim-faces",
@@ -463,7 +504,10 @@ STATES = ["UTO", "NGA", "JPN", "BRA", "D", "FRA", "POL", "EGY"]
 def travellers(seed: int = 9303, today: dt.date | None = None) -> Iterator[SimTraveller]:
     """An endless, seeded queue; most have something an officer must notice: an identity
     card, an expired passport, a minor, another person's passport (the fourth: its chip
-    portrait is Grace Hopper, the camera sees the astronaut), a forged chip (the fifth)."""
+    portrait is Grace Hopper, the camera sees the astronaut), a forged chip (the fifth), a
+    stolen passport (the sixth) and a listed person (the seventh) on the demo alert list."""
+    from kiosk.alerting import demo_travellers
+
     rng = random.Random(seed)
     today = today or dt.date.today()
     for n in range(10**9):
@@ -474,11 +518,18 @@ def travellers(seed: int = 9303, today: dt.date | None = None) -> Iterator[SimTr
         fmt = "TD3"
         forged = n % 8 == 4
         portrait = "astronaut"  # the face the demo camera shows
+        listed = None
         if forged:
             story = "forged chip: its portrait (DG2) does not match the SOD: NOT GENUINE"
         elif n % 8 == 3:
             portrait = "grace_hopper"
             story = "another person's passport (a genuine chip): face: no match, needs a reason"
+        elif n % 8 == 5:
+            listed = 0
+            story = "a passport reported stolen: an alert-list hit (deny)"
+        elif n % 8 == 6:
+            listed = 1
+            story = "a listed person, his name spelled another way: an alert-list hit (refer)"
         elif n % 4 == 1:
             fmt, story = "TD1", "identity card"
         elif n % 4 == 2:
@@ -499,4 +550,6 @@ def travellers(seed: int = 9303, today: dt.date | None = None) -> Iterator[SimTr
             surname=SURNAMES[index],
             given_names=GIVEN[index],
         )
+        if listed is not None:
+            lines = demo_travellers(today)[listed]
         yield SimTraveller(lines, story, forged, portrait)

@@ -12,13 +12,14 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
 from kiosk.lane.capture import Notice, measures
-from kiosk.lane.pipeline import FINGER_NAMES, Decision, PipelineError, State
+from kiosk.lane.pipeline import FINGER_NAMES, State
+from kiosk.ui import alerts as alert_views
 from kiosk.ui import views
-from kiosk.ui.dialogs import ExceptionScreen, GroundScreen, ReasonScreen
+from kiosk.ui.deciding import DecidingScreen
+from kiosk.ui.dialogs import ExceptionScreen, ReasonScreen
 from kiosk.ui.faces import FacePanel
 from kiosk.ui.messages import LaneNotice, LogoutRequested
 from kiosk.ui.services import Services
@@ -29,6 +30,7 @@ KEYS: list[tuple[str, str, str]] = [
     ("m", "manual", "Type MRZ"),
     ("f2", "use_typed", "Use typed MRZ"),
     ("enter", "confirm", "Confirm"),
+    ("h", "resolve_hit", "Alert hit"),
     ("a", "decide('admit')", "Admit"),
     ("r", "decide('refuse')", "Refuse"),
     ("f", "decide('refer')", "Refer"),
@@ -47,7 +49,7 @@ NBSP = "\u00a0"  # the bar wraps between keys, never inside one
 SHOWN = {"escape": "Esc", "enter": "Enter", "ctrl+l": "^L", "f1": "F1", "f2": "F2"}
 
 
-class OfficerScreen(Screen[None]):
+class OfficerScreen(DecidingScreen):
     CSS_PATH = "officer.tcss"
     AUTO_FOCUS = None  # keys go to the screen's bindings until the officer types an MRZ
     BINDINGS = KEYS  # type: ignore[assignment]
@@ -67,6 +69,7 @@ class OfficerScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="status")
         yield Static("", id="instruction")
+        yield Static("", id="alert-banner")
         with Horizontal(id="body"):
             with Vertical(id="document-column"):
                 yield Static("", id="document")
@@ -143,13 +146,16 @@ class OfficerScreen(Screen[None]):
             if review
             else views.document_text(pipeline.traveller.document)
         )
+        banner = self.query_one("#alert-banner", Static)
+        banner.update(alert_views.banner_text(pipeline))
+        banner.display = bool(alert_views.banner_text(pipeline))
         faces = self.query_one(FacePanel).refresh_faces(self.size.width >= 120)
         checks = self.query_one("#checks", Static)
         paired = faces and state is State.FACE  # both faces take the room
         checks.display = not review and not paired and bool(pipeline.traveller.checks)
         checks.update(views.checks_text(pipeline))
         busy = (self.capture.sealing, self.typing_mrz, self.asking, self.capture.face.paused)
-        mode = (state, busy, pipeline.poor_finger() is not None)
+        mode = (state, busy, pipeline.poor_finger() is not None, len(pipeline.unresolved_hits()))
         if mode != self._keys_for:
             self._keys_for = mode
             self.query_one("#keys", Static).update(self.key_hints())
@@ -196,6 +202,7 @@ class OfficerScreen(Screen[None]):
             "use_typed": False,
             "confirm": state is State.DOCUMENT,
             "decide": state is State.REVIEW,
+            "resolve_hit": bool(self.pipeline.unresolved_hits()),
             "cancel": state not in (State.WAITING, State.LOGGED_OUT),
             "toggle_direction": state is State.WAITING,
             "capture_face": face_free,
@@ -207,21 +214,6 @@ class OfficerScreen(Screen[None]):
             "logout": True,
         }
         return allowed.get(action, True)
-
-    def ask(self, screen: Any, then: Any) -> None:
-        """A modal question; the step's keys wait until it is answered."""
-        self.asking = True
-        self.refresh_view()
-
-        def answered(answer: Any) -> None:
-            self.asking = False
-            try:
-                then(answer)
-            except PipelineError as exc:
-                self.notify(str(exc), severity="warning")
-            self.refresh_view()
-
-        self.app.push_screen(screen, answered)
 
     # -- the officer's intents -------------------------------------------------------------
     def action_swipe(self) -> None:
@@ -332,35 +324,6 @@ class OfficerScreen(Screen[None]):
                 self.capture.finger_exception(reason)
 
         self.ask(ExceptionScreen(FINGER_NAMES[position]), chosen)
-
-    def action_decide(self, decision: str) -> None:
-        chosen = Decision(decision)
-        unresolved = self.pipeline.face_match_unresolved()
-        if unresolved:  # the lane needs the officer's reason first
-            question = f"{unresolved[0].upper() + unresolved[1:]}. Compare both faces: why go on?"
-
-            def with_reason(reason: str | None) -> None:
-                if reason:
-                    self.capture.confirm_face(reason)
-                    self.action_decide(decision)
-
-            self.ask(ReasonScreen(question), with_reason)
-            return
-        grounds = self.services.policy.refusal_grounds
-        if chosen is Decision.REFUSE and grounds:
-            self.ask(GroundScreen(grounds), lambda g: g and self.seal(chosen, g))
-        else:
-            self.seal(chosen, None)
-
-    @work(group="seal", exclusive=True)
-    async def seal(self, decision: Decision, ground: tuple[str, str] | None) -> None:
-        """Sealing signs, encrypts and fsyncs in a thread; "saved:" only once on disk."""
-        try:
-            await self.capture.decide(decision, ground)
-        except Exception as exc:  # the traveller stays on screen; nothing is lost
-            self.notify(f"NOT saved: {exc}", severity="error", timeout=15)
-        self.refresh_view()
-        self.refresh_link()
 
     def action_cancel(self) -> None:
         if self.typing_mrz:

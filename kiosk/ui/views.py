@@ -7,6 +7,7 @@ import mrz
 from kiosk.lane.capture import Capture, FaceStep, match_text, measures
 from kiosk.lane.pipeline import FINGER_NAMES, FingerCapture, Pipeline, State, Traveller
 from kiosk.lane.quality import FaceUpdate
+from kiosk.ui.alerts import hits_text
 from outbox.store import Status
 
 # Device roles as the status bar names them (short: the bar must fit 80 columns).
@@ -26,6 +27,13 @@ def instruction(capture: Capture, typing_mrz: bool) -> str:
         return "Saving…"
     if typing_mrz:
         return "Type the MRZ lines; F2 uses them, Esc goes back"
+    hits = len(pipeline.unresolved_hits())
+    if hits and pipeline.state in (State.DOCUMENT, State.REVIEW):
+        what = "ALERT LIST HIT" if hits == 1 else f"{hits} ALERT LIST HITS"
+        return (
+            f"[b white on red] {what} [/]: h resolves it (confirmed / not the same person);"
+            " needed before any decision · Enter / a r f go on · Esc cancel"
+        )
     if pipeline.state is State.REVIEW:
         unresolved = pipeline.face_match_unresolved()
         if unresolved:
@@ -107,6 +115,8 @@ def checks_text(pipeline: Pipeline) -> str:
         f"[green]✔[/] {c.message}" if c.ok else f"[b red]✘ FAIL {c.name}[/]: {c.message}"
         for c in traveller.checks
     )
+    if pipeline.alert_check:
+        panel += "\n" + hits_text(traveller.alerts)
     if pipeline.state is State.FINGERS and pipeline.policy.fingers:
         panel += f"\n\n[b]Fingers[/] · NFIQ 2 ≥ {pipeline.policy.finger_threshold}"
         for position in pipeline.policy.fingers:
@@ -128,6 +138,8 @@ def review_text(pipeline: Pipeline) -> str:
         lines.append(f"[b]Name[/]     {d.surname}, {d.given_names}")
     verdict = f"[b red]failed:[/] {', '.join(failed)}" if failed else "[green]all ok[/]"
     lines.append(f"[b]Checks[/]   {verdict}")
+    if pipeline.alert_check:
+        lines.append(f"[b]Alerts[/]   {hits_text(t.alerts)}")
     if pipeline.policy.face:
         quality = t.face_quality
         if t.portrait is None:

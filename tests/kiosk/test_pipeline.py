@@ -10,6 +10,8 @@ import pytest
 
 import mrz
 from kiosk.lane.pipeline import (
+    AlertCheck,
+    AlertHit,
     Decision,
     Direction,
     FingerException,
@@ -354,3 +356,54 @@ def test_a_comparison_that_found_no_face_needs_the_officer_too(pipeline: Pipelin
     assert unresolved is not None and "no face in the document portrait" in unresolved
     with pytest.raises(PipelineError, match="confirm with a reason"):
         pipeline.decide(Decision.REFER)
+
+
+def listed(action: str) -> AlertCheck:
+    hit = AlertHit("SLTD", "R-1", "document", action, 100, ["document number listed"], "", {})
+    return AlertCheck(7, 2, None, [hit])
+
+
+def test_each_alert_hit_needs_a_resolution_with_a_reason_before_deciding(
+    pipeline: Pipeline, journal: Journal
+) -> None:
+    pipeline.alert_check = True
+    to_review_with(pipeline, None)
+    with pytest.raises(PipelineError, match="alert list check has not come back"):
+        pipeline.decide(Decision.REFER)
+    pipeline.alerts_checked(listed("refer"))
+    [hit] = pipeline.unresolved_hits()
+    with pytest.raises(PipelineError, match="1 alert hit"):
+        pipeline.decide(Decision.REFER)
+    with pytest.raises(PipelineError, match="not 'maybe'"):
+        pipeline.resolve_hit(hit, "maybe", "why")
+    with pytest.raises(PipelineError, match="reason"):
+        pipeline.resolve_hit(hit, "not the same person", "")
+    pipeline.resolve_hit(hit, "not the same person", "born in another year")
+    pipeline.decide(Decision.ADMIT)  # a refer hit cleared: no supervisor needed
+    [body] = journal.of_type("traveller")
+    assert body["alerts"]["list_version"] == 7
+    assert body["alerts"]["hits"][0]["resolution"] == "not the same person"
+    [audit] = [a for a in journal.of_type("audit") if a["event"] == "alert hit"]
+    assert audit["resolution"] == "not the same person" and audit["reference"] == "R-1"
+
+
+def test_a_confirmed_deny_is_admitted_only_with_a_supervisor(
+    pipeline: Pipeline, journal: Journal
+) -> None:
+    pipeline.alert_check = True
+    to_review_with(pipeline, None)
+    pipeline.alerts_checked(listed("deny"))
+    [hit] = pipeline.unresolved_hits()
+    pipeline.resolve_hit(hit, "confirmed", "number matches")
+    with pytest.raises(PipelineError, match="supervisor"):
+        pipeline.decide(Decision.ADMIT)
+    pipeline.supervisor_approved("tech")
+    pipeline.decide(Decision.ADMIT)
+    [body] = journal.of_type("traveller")
+    assert body["alerts"]["hits"][0]["supervisor"] == "tech"
+    to_review_with(pipeline, None)
+    pipeline.alerts_checked(listed("deny"))
+    pipeline.resolve_hit(pipeline.unresolved_hits()[0], "confirmed", "number matches")
+    from kiosk.lane.policy import SCHENGEN_GROUNDS
+
+    pipeline.decide(Decision.REFUSE, SCHENGEN_GROUNDS[0])  # refusing needs no supervisor

@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 
 from kiosk import sim
+from kiosk.alerting import demo_travellers
 from kiosk.config import Config
 from kiosk.lane.capture import Notice
+from kiosk.lane.chip import ChipStep
 from kiosk.lane.pipeline import DocumentCheck, Pipeline, State
 from kiosk.lane.quality import FaceUpdate
 from kiosk.sim.issuer import portrait_jpeg
@@ -66,7 +68,8 @@ class GenuineChip:
 def app(demo_kiosk: Config, monkeypatch: pytest.MonkeyPatch) -> KioskApp:
     services = Services.build(demo_kiosk, demo=sim.counter(demo_kiosk, seed=5, today=TODAY))
     services.pipeline.today = lambda: TODAY
-    services.capture.after_document[:] = [GenuineChip(services.pipeline)]
+    steps = services.capture.after_document  # the chip answers at once; alerts as they are
+    steps[:] = [s for s in steps if not isinstance(s, ChipStep)] + [GenuineChip(services.pipeline)]
     monkeypatch.setattr(OfficerScreen, "refresh_link", lambda self: self.link_read(LINK))
     services.capture.camera_frame = lambda image: None  # type: ignore[method-assign]
     real = services.pipeline.sealer
@@ -187,6 +190,24 @@ async def saved(pilot: Any) -> None:
     await pilot.pause(0.2)
 
 
+async def alert_hit(pilot: Any) -> None:
+    """The demo list's stolen passport: a DENY hit with the list's text, unresolved."""
+    await logged_in(pilot)
+    services: Services = pilot.app.services
+    services.capture.read_document(demo_travellers(TODAY)[0], "reader")
+    for _ in range(200):
+        await pilot.pause(0.05)
+        if services.pipeline.traveller.alerts is not None:
+            break
+    await pilot.pause(0.2)
+
+
+async def hit_dialog(pilot: Any) -> None:
+    await alert_hit(pilot)
+    await pilot.press("h")
+    await pilot.pause(0.3)
+
+
 async def help_screen(pilot: Any) -> None:
     await logged_in(pilot)
     await pilot.press("f1")
@@ -208,6 +229,8 @@ STEPS: dict[str, Callable[[Any], Awaitable[None]]] = {
     "review_no_match": review_no_match,
     "refusal_grounds": refusal_grounds,
     "saved": saved,
+    "alert_hit": alert_hit,
+    "hit_dialog": hit_dialog,
     "help": help_screen,
 }
 
