@@ -39,8 +39,14 @@ class SimCounter:
     """
 
     def __init__(
-        self, queue: Iterator[SimTraveller], faces: Path, forward: Path | None = None
+        self,
+        queue: Iterator[SimTraveller],
+        faces: Path,
+        forward: Path | None = None,
+        alerts: config_module.Config | None = None,
     ) -> None:
+        import threading
+
         from drivers.sim.camera import SceneCamera
         from drivers.sim.mrz_reader import MRZReaderEmulator
         from drivers.sim.zhiantec import ZhianTecEmulator
@@ -58,12 +64,20 @@ class SimCounter:
         self.trust_dir = faces.parent / "csca"  # the demo kiosk's STATE_DIR/csca
         self.forwarder: Any = None
         self._forward_timer: Any = None
+        self.alerts_config = alerts  # the kiosk whose store gets the demo's alert list
+        self.alerts_loaded = threading.Event()
 
     def start(self) -> list[Any]:
         from kiosk.lane.devices import DeviceSpec
         from kiosk.sim.issuer import default_pki
 
         default_pki().write_trust(self.trust_dir)  # the demo issuer's CSCA: chips check out
+        if self.alerts_config is not None:  # while the login screen comes up (~0.5 s)
+            import threading
+
+            threading.Thread(target=self._load_alerts, name="sim alert list", daemon=True).start()
+        else:
+            self.alerts_loaded.set()
         self.reader.start()
         self.scanner.start()
         self.scenes.start()
@@ -94,6 +108,38 @@ class SimCounter:
             capture.pipeline, lambda: self.chip_reader, lambda: TrustStore.load(self.trust_dir)
         )
         capture.after_document.append(step)
+        from kiosk.lane.alerts import AlertStep
+
+        steps = capture.after_document
+        steps[:] = [AfterListLoaded(s, self.alerts_loaded) if isinstance(s, AlertStep) else s
+                    for s in steps]  # fmt: skip
+
+    def _load_alerts(self) -> None:
+        """In another process (TUF and its crypto stay out of the kiosk's memory and off
+        its event loop); this thread only waits for it."""
+        import subprocess
+        import sys
+
+        assert self.alerts_config is not None
+        script = (
+            "import sys, pathlib; from kiosk import config, sim;"
+            " sim.load_demo_alerts(config.load(pathlib.Path(sys.argv[1])))"
+        )
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", script, str(self.alerts_config.path)],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            if done.returncode != 0:  # the lane shows the list as missing: a banner
+                reason = (done.stderr.strip().splitlines() or ["?"])[-1]
+                log.warning("the demo alert list was not loaded: %s", reason)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.warning("the demo alert list was not loaded: %s", exc)
+        finally:
+            self.alerts_loaded.set()
 
     def lane_notice(self, notice: Any) -> None:
         if notice.kind == "finger done":
@@ -166,6 +212,22 @@ class SimCounter:
         self.scanner.stop()
         self.scenes.stop()
         self.camera.stop()
+
+
+class AfterListLoaded:
+    """The lane's alert step, once the demo's list is in the store (loaded in a thread
+    while the kiosk starts: at most a moment for a document read at once)."""
+
+    def __init__(self, step: Any, loaded: Any) -> None:
+        self.step = step
+        self.loaded = loaded
+
+    async def __call__(self, document: Any) -> Any:
+        import asyncio
+
+        if not self.loaded.is_set():
+            await asyncio.to_thread(self.loaded.wait, 30)
+        return await self.step(document)
 
 
 class SimChipReader:
@@ -437,14 +499,14 @@ def counter(
     today: dt.date | None = None,
     forward: bool = False,
 ) -> SimCounter:
-    """The demo counter for a kiosk made by `prepare` (faces cached in its state dir, its
-    alert list loaded); `forward`: run the forwarder daemon beside it, as `kiosk run
-    --sim` does."""
-    load_demo_alerts(config)
+    """The demo counter for a kiosk made by `prepare` (faces cached in its state dir; the
+    demo's alert list is loaded when it starts); `forward`: run the forwarder daemon
+    beside it, as `kiosk run --sim` does."""
     return SimCounter(
         travellers(seed, today),
         faces=config.state_dir / "sim-faces",
         forward=config.path if forward else None,
+        alerts=config,
     )
 
 

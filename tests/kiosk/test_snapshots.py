@@ -103,7 +103,12 @@ async def document(pilot: Any, index: int = 0) -> None:
     travellers = sim.travellers(seed=5, today=TODAY)
     for _ in range(index):
         next(travellers)
-    pilot.app.services.capture.read_document(next(travellers).lines, "reader")
+    services: Services = pilot.app.services
+    services.capture.read_document(next(travellers).lines, "reader")
+    for _ in range(200):  # the alert list's answer (the demo's list loads as it starts)
+        await pilot.pause(0.05)
+        if services.pipeline.traveller.alerts is not None:
+            break
     await pilot.pause(0.2)
 
 
@@ -111,6 +116,9 @@ async def expired_reason(pilot: Any) -> None:
     await document(pilot, 2)  # the third demo traveller's passport has expired
     await pilot.press("enter")  # asks why
     await pilot.pause(0.2)
+    for box in pilot.app.screen.query("Input"):
+        box.cursor_blink = False  # a steady cursor: the snapshot does not catch a blink
+    await pilot.pause(0.1)
 
 
 async def reference_ready(pilot: Any) -> None:
