@@ -117,6 +117,7 @@ class SimCounter:
     def _load_alerts(self) -> None:
         """In another process (TUF and its crypto stay out of the kiosk's memory and off
         its event loop); this thread only waits for it."""
+        import os
         import subprocess
         import sys
 
@@ -132,6 +133,7 @@ class SimCounter:
                 capture_output=True,
                 text=True,
                 timeout=120,
+                preexec_fn=lambda: os.nice(10),  # the UI and the quality worker go first
             )
             if done.returncode != 0:  # the lane shows the list as missing: a banner
                 reason = (done.stderr.strip().splitlines() or ["?"])[-1]
