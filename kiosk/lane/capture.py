@@ -35,6 +35,7 @@ from drivers.events import (
 from kiosk.lane.devices import DeviceHub
 from kiosk.lane.pipeline import (
     FINGER_NAMES,
+    AlertHit,
     Decision,
     DocumentCheck,
     FingerException,
@@ -71,6 +72,18 @@ def measures(names: Sequence[str]) -> str:
     return ", ".join(MEASURE_NAMES.get(m, m) for m in names)
 
 
+def match_text(result: dict[str, Any] | None) -> str:
+    """`match (0.62/0.40)`: the decision, then score/threshold when there is a score."""
+    if result is None:
+        return "comparing…"
+    decision = str(result.get("decision", "?"))
+    score, threshold = result.get("score_milli"), result.get("threshold_milli")
+    if score is not None and threshold is not None:
+        return f"{decision} ({score / 1000:.2f}/{threshold / 1000:.2f})"
+    reason = result.get("reason")
+    return f"{decision} ({reason})" if reason else decision
+
+
 @dataclass(frozen=True)
 class Notice:
     """What the UI is told. kind: "changed" (the pipeline or the face step changed: redraw),
@@ -85,8 +98,8 @@ class Notice:
 
 class AfterDocument(Protocol):
     """A step run after every document read, before the officer confirms it: the chip
-    (emrtd), alert lists (alerts), ... Each returns its checks; a failed one needs the
-    officer's override like the MRZ's own checks. None is built yet: this is the seam."""
+    (kiosk.lane.chip), alert lists (kiosk.lane.alerts), ... Each returns its checks; a
+    failed one needs the officer's override like the MRZ's own checks."""
 
     async def __call__(self, document: mrz.MRZResult) -> list[DocumentCheck]: ...
 
@@ -103,6 +116,18 @@ class FaceStep:
     note: str = ""  # how the face was captured (or why not)
     frame: Any = field(default=None, repr=False)  # the newest frame waiting (latest wins)
     assessing: bool = False
+
+
+@dataclass
+class Reference:
+    """The document's portrait the live face is compared with (read-only for the UI):
+    prepared once per traveller in the worker, as soon as the chip (or page) gave it."""
+
+    source: str  # "chip" or "page"
+    data: bytes = field(repr=False)
+    thumbnail: Any = field(default=None, repr=False)  # small RGB copy for the screen
+    problem: str = ""  # why it cannot be shown or compared
+    ready: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
 
 class Capture:
@@ -124,6 +149,7 @@ class Capture:
         self.frames: list[Callable[[Any, tuple[int, int, int, int] | None], None]] = []
         self.after_document: list[AfterDocument] = []
         self.face = FaceStep()
+        self.reference: Reference | None = None
         self.faulty: set[str] = set()  # roles lost or faulty since they last connected
         self.finger_busy = False
         self.sealing = False
@@ -266,7 +292,73 @@ class Capture:
         elif not at_camera and self.face.live:
             self.face.live = False
             self.face.frame = None
+        self._follow_reference()
         self._tell("changed")
+
+    # -- the document's portrait and the 1:1 comparison ----------------------------------
+    def _follow_reference(self) -> None:
+        """A new traveller, or the chip's portrait arrived: prepare it in the worker."""
+        found = self.pipeline.face_reference()
+        if found is None:
+            self.reference = None
+        elif self.reference is None or self.reference.data is not found[1]:
+            self.reference = Reference(found[0], found[1])
+            self._spawn(self._prepare_reference(self.reference))
+
+    async def _prepare_reference(self, reference: Reference) -> None:
+        """Its picture for the screen, decoded in a thread (the worker stays free for the
+        live face; the descriptor is computed there with the comparison)."""
+        from kiosk.lane.quality import reference_thumbnail
+
+        try:
+            reference.thumbnail = await asyncio.to_thread(reference_thumbnail, reference.data)
+        except Exception as exc:  # OpenCV refused it: the officer compares by eye
+            log.error("document portrait not decoded: %s", type(exc).__name__)
+        if reference.thumbnail is None:
+            reference.problem = f"the {reference.source} portrait does not decode"
+        reference.ready.set()
+        if reference is self.reference:
+            self._tell("changed")
+
+    async def _compare_face(self, portrait: bytes) -> None:
+        """The captured portrait against the reference, in the worker; the result goes to
+        the pipeline, which decides what it needs (a "no match" needs a reason)."""
+        from biometrics import BiometricsError
+        from kiosk.lane.quality import face_match
+
+        pipeline, reference = self.pipeline, self.reference
+        traveller = pipeline.traveller
+        if reference is None or not pipeline.face_match_pending:
+            return
+        await reference.ready.wait()
+        result: dict[str, Any]
+        if reference.problem:
+            result = {"decision": "not compared", "reason": reference.problem}
+        else:
+            loop = asyncio.get_running_loop()
+            try:
+                result = await loop.run_in_executor(self.pool, face_match, reference.data, portrait)
+            except BiometricsError as exc:
+                result = {"decision": "not compared", "reason": str(exc)}
+            except Exception as exc:  # the officer compares by eye, with a reason
+                self.quality_failed("Face comparison", exc)
+                result = {"decision": "not compared", "reason": f"failed ({type(exc).__name__})"}
+        if pipeline.traveller is traveller and pipeline.face_match_pending:
+            pipeline.face_compared(result)
+            said = f"Face against the {reference.source} portrait: {match_text(result)}"
+            self._tell("said", said)
+
+    def resolve_hit(self, hit: AlertHit, resolution: str, reason: str) -> None:
+        self.pipeline.resolve_hit(hit, resolution, reason)
+        self._tell("said", f"Alert hit {hit.list_id} {hit.reference}: {resolution} (recorded)")
+
+    def said(self, text: str) -> None:
+        """One line about what just happened (for intents handled outside this class)."""
+        self._tell("said", text)
+
+    def confirm_face(self, reason: str) -> None:
+        self.pipeline.confirm_face(reason)
+        self._tell("said", f"Face comparison confirmed by the officer: {reason} (recorded)")
 
     def _begin_face(self) -> None:
         """The traveller is at the camera: a fresh stream in the quality worker."""
@@ -338,6 +430,8 @@ class Capture:
             portrait.jpeg, portrait.quality, passed=not portrait.failing, manual_reason=reason
         )
         self._tell("said", said)
+        if self.pipeline.face_match_pending:
+            self._spawn(self._compare_face(portrait.jpeg))
 
     async def capture_face_now(self) -> FacePortrait | None:
         """The officer captures now: the best frame seen so far. Returns the portrait

@@ -98,6 +98,52 @@ class FingerCapture:
 
 
 @dataclass
+class AlertHit:
+    """One alert-list hit on this traveller, and what the officer made of it."""
+
+    list_id: str
+    reference: str
+    kind: str  # "document" or "person"
+    action: str  # "refer", "deny" or "notify"
+    score: int  # 0-100
+    reasons: list[str]
+    note: str  # the list's text for the officer
+    entry: dict[str, str]  # the listed fields
+    resolution: str | None = None  # "confirmed" or "not the same person"
+    reason: str | None = None  # the officer's
+    supervisor: str | None = None  # who approved admitting a confirmed deny
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "list_id": self.list_id,
+            "reference": self.reference,
+            "kind": self.kind,
+            "action": self.action,
+            "score": self.score,
+            "reasons": list(self.reasons),
+            "note": self.note,
+            "entry": dict(self.entry),
+            "resolution": self.resolution,
+            "reason": self.reason,
+            "supervisor": self.supervisor,
+        }
+
+
+@dataclass
+class AlertCheck:
+    """The document checked against the alert list: which list, whether it can be trusted
+    as current (`stale` says why not; a missing list is stale), and every hit."""
+
+    version: int | None
+    entries: int
+    stale: str | None
+    hits: list[AlertHit]
+
+
+HIT_RESOLUTIONS = ("confirmed", "not the same person")
+
+
+@dataclass
 class Traveller:
     """Everything captured for one traveller so far."""
 
@@ -107,6 +153,10 @@ class Traveller:
     portrait: bytes | None = None
     chip: dict[str, Any] | None = None  # kiosk.chip.ChipOutcome.record(), when a chip step ran
     chip_portrait: bytes | None = None  # DG2's image: the reference for the face comparison
+    page_portrait: bytes | None = None  # the data page's photo, when the page was imaged
+    face_match: dict[str, Any] | None = None  # the 1:1 comparison (kiosk.lane.quality.face_match)
+    face_match_reason: str | None = None  # the officer's, when it was not a match
+    alerts: AlertCheck | None = None  # the alert-list check, when it came back
     face_quality: dict[str, Any] = field(default_factory=dict)
     face_override: str | None = None
     face_attempts: int = 0
@@ -172,6 +222,7 @@ class Pipeline:
         self.traveller = Traveller()
         self.last_saved: Saved | None = None
         self.observers: list[Callable[[Pipeline], None]] = []
+        self.alert_check = False  # the lane checks alert lists: decisions wait for it
 
     # -- helpers ---------------------------------------------------------------------
     def _changed(self) -> None:
@@ -352,6 +403,21 @@ class Pipeline:
         """Seal the record (the commit point) and get ready for the next traveller. A
         refusal states its ground, one of the policy's list (Schengen: Annex V part B)."""
         self._expect(State.REVIEW)
+        if self.alert_check and self.traveller.alerts is None:
+            raise PipelineError("the alert list check has not come back yet: a moment")
+        unresolved_hits = self.unresolved_hits()
+        if unresolved_hits:
+            raise PipelineError(
+                f"{len(unresolved_hits)} alert hit(s) to resolve first: confirmed or not the"
+                " same person, with a reason"
+            )
+        if decision is Decision.ADMIT and self.deny_needs_supervisor():
+            raise PipelineError("a confirmed deny hit: admitting needs a supervisor's PIN")
+        if self.face_match_pending:
+            raise PipelineError("the face comparison is still running: decide in a moment")
+        unresolved = self.face_match_unresolved()
+        if unresolved:
+            raise PipelineError(f"{unresolved}: confirm with a reason before deciding")
         if decision is Decision.REFUSE and self.policy.refusal_grounds:
             if ground not in self.policy.refusal_grounds:
                 raise PipelineError("a refusal needs one of the configured grounds")
@@ -399,6 +465,150 @@ class Pipeline:
         self.traveller.chip = record
         self.traveller.chip_portrait = portrait
 
+    def page_imaged(self, portrait: bytes) -> None:
+        """The photo cut from an image of the data page (a document camera or page
+        scanner): the face reference when the chip gave none."""
+        self._expect(State.DOCUMENT)
+        self.traveller.page_portrait = portrait
+        self._changed()
+
+    # -- alert lists ---------------------------------------------------------------------
+    def alerts_checked(self, check: AlertCheck) -> None:
+        """The alert list's answer for this traveller's document (kiosk.lane.alerts), at
+        whichever step it arrives. A stale or missing list is recorded on the traveller."""
+        self._expect(State.DOCUMENT, State.FACE, State.FINGERS, State.REVIEW)
+        self.traveller.alerts = check
+        self._changed()
+
+    def unresolved_hits(self) -> list[AlertHit]:
+        check = self.traveller.alerts
+        return [h for h in check.hits if h.resolution is None] if check else []
+
+    def resolve_hit(self, hit: AlertHit, resolution: str, reason: str) -> None:
+        """The officer's verdict on one hit, with a reason (audited at once)."""
+        self._expect(State.DOCUMENT, State.FACE, State.FINGERS, State.REVIEW)
+        check = self.traveller.alerts
+        if check is None or not any(h is hit for h in check.hits):
+            raise PipelineError("no such alert hit on this traveller")
+        if resolution not in HIT_RESOLUTIONS:
+            raise PipelineError(f"a hit is {' or '.join(HIT_RESOLUTIONS)}, not {resolution!r}")
+        if not reason:
+            raise PipelineError("resolving an alert hit needs a reason")
+        hit.resolution, hit.reason = resolution, reason
+        self._audit(
+            "alert hit",
+            list_id=hit.list_id,
+            reference=hit.reference,
+            action=hit.action,
+            resolution=resolution,
+            reason=reason,
+        )
+        self._changed()
+
+    def deny_needs_supervisor(self) -> bool:
+        """A `deny` hit the officer confirmed: admitting needs a supervisor's approval."""
+        check = self.traveller.alerts
+        return bool(check) and any(
+            h.action == "deny" and h.resolution == "confirmed" and h.supervisor is None
+            for h in (check.hits if check else [])
+        )
+
+    def supervisor_approved(self, supervisor_id: str) -> None:
+        """A supervisor (technician role, PIN checked by kiosk.lane.alerts) approves
+        admitting despite the confirmed deny hits."""
+        self._expect(State.REVIEW)
+        if not self.deny_needs_supervisor():
+            raise PipelineError("no confirmed deny hit needs a supervisor")
+        check = self.traveller.alerts
+        assert check is not None
+        for hit in check.hits:
+            if hit.action == "deny" and hit.resolution == "confirmed":
+                hit.supervisor = supervisor_id
+        self._audit("supervisor approval", supervisor=supervisor_id, decision="admit")
+        self._changed()
+
+    def supervisor_refused(self, attempted_id: str, reason: str) -> None:
+        self._audit("supervisor refused", attempted_id=attempted_id, reason=reason)
+
+    def _alerts_record(self) -> dict[str, Any] | None:
+        check = self.traveller.alerts
+        if check is None:
+            return None
+        return {
+            "list_version": check.version,
+            "entries": check.entries,
+            "stale": check.stale,
+            "hits": [hit.record() for hit in check.hits],
+        }
+
+    # -- the face against the document's portrait ----------------------------------------
+    def face_reference(self) -> tuple[str, bytes] | None:
+        """The portrait the live face is compared with: the chip's (DG2), else the data
+        page's photo when the page was imaged; None: no reference."""
+        t = self.traveller
+        if t.chip_portrait:
+            return "chip", t.chip_portrait
+        if t.page_portrait:
+            return "page", t.page_portrait
+        return None
+
+    @property
+    def face_match_pending(self) -> bool:
+        """A live portrait and a reference are there; the comparison is not in yet."""
+        t = self.traveller
+        return t.portrait is not None and t.face_match is None and self.face_reference() is not None
+
+    def face_compared(self, result: dict[str, Any]) -> None:
+        """The comparison of the captured portrait with the reference (from the capture
+        controller, which runs it off the loop): "match", "no match", "no face" or "not
+        compared" (the comparison failed), with the score and threshold in thousandths."""
+        self._expect(State.FACE, State.FINGERS, State.REVIEW)
+        if not self.face_match_pending:
+            raise PipelineError("no face comparison is waited for")
+        self.traveller.face_match = dict(result)
+        self._changed()
+
+    def face_match_unresolved(self) -> str | None:
+        """What the officer must confirm with a reason before deciding: anything but a
+        match, once compared (None: nothing to confirm)."""
+        t = self.traveller
+        found = t.face_match
+        if found is None or t.face_match_reason or found.get("decision") == "match":
+            return None
+        decision = str(found.get("decision", ""))
+        if decision == "no match":
+            return "the face does NOT match the document portrait"
+        why = found.get("reason") or decision
+        return f"the face was not verified against the document portrait ({why})"
+
+    def confirm_face(self, reason: str) -> None:
+        """The officer has looked at both faces: their reason goes into the record (the
+        comparison's result stays as it was)."""
+        self._expect(State.FACE, State.FINGERS, State.REVIEW)
+        unresolved = self.face_match_unresolved()
+        if unresolved is None:
+            raise PipelineError("no face comparison to confirm")
+        if not reason:
+            raise PipelineError("confirming the face needs a reason")
+        self.traveller.face_match_reason = reason
+        decision = str((self.traveller.face_match or {}).get("decision", ""))
+        self._override("face match", reason, decision=decision)
+        self._changed()
+
+    def _face_match_record(self) -> dict[str, Any]:
+        t = self.traveller
+        reference = self.face_reference()
+        if reference is None:
+            return {"reference": "none", "decision": "no reference"}
+        if t.portrait is None:
+            return {
+                "reference": reference[0],
+                "decision": "not compared",
+                "reason": "no live portrait",
+            }
+        found = t.face_match or {"decision": "not compared", "reason": "comparison not finished"}
+        return {"reference": reference[0], **found, "officer_reason": t.face_match_reason}
+
     def _override(self, step: str, reason: str, **details: str) -> None:
         self.traveller.overrides.append({"step": step, "reason": reason, **details})
         self._audit("override", step=step, reason=reason, **details)
@@ -412,8 +622,10 @@ class Pipeline:
             "document_source": t.document_source,
             "document_checks": {c.name: c.ok for c in t.checks},
             "chip": t.chip,
+            "alerts": self._alerts_record(),
             "portrait": t.portrait,
             "face_quality": t.face_quality,
+            "face_match": self._face_match_record(),
             "fingers": [
                 {
                     "position": c.position,

@@ -38,7 +38,7 @@ def finger_score(image: Any, threshold: int) -> tuple[int, bytes]:
 # -- face ---------------------------------------------------------------------------------
 
 PORTRAIT_WIDTH = 480  # ICAO token portrait, 480 x 640
-THUMBNAIL = (48, 64)  # width, height of the captured portrait shown on screen
+THUMBNAIL = (120, 160)  # width, height of a portrait shown on screen (40+ cells wide)
 
 
 @dataclass(frozen=True)
@@ -191,8 +191,88 @@ def face_manual() -> FacePortrait:
     return _session().manual()
 
 
+# -- 1:1 verification against the document's portrait ------------------------------------
+
+
+@cache
+def _matcher() -> Any:
+    """dlib's landmarks and descriptor, loaded once per worker (~0.5 s) and reused."""
+    from biometrics.verify import FaceMatcher
+
+    return FaceMatcher()
+
+
+def reference_thumbnail(image: bytes) -> Any:
+    """The document's portrait, small and RGB, for the screen. Runs in a thread of the UI
+    process (OpenCV's decoder releases the GIL), so the worker stays free for the live
+    face; None when the image does not decode."""
+    import cv2
+    import numpy as np
+
+    bgr = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        return None
+    height, width = bgr.shape[:2]
+    # The screen's copy keeps the portrait's shape; at most the size of a captured one.
+    scale = min(THUMBNAIL[0] / width, THUMBNAIL[1] / height, 1.0)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    thumb = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(thumb, cv2.COLOR_BGR2RGB)
+
+
+_references: dict[bytes, Any] = {}  # SHA-256 of the reference -> its descriptor (or None)
+
+
+def face_match(reference: bytes, probe: bytes) -> dict[str, Any]:
+    """Compare the captured portrait (JPEG) with the document's portrait (in the worker,
+    after the capture, so the live face never waits for it). The reference's descriptor
+    is computed once per traveller and kept for a second comparison; the result is as
+    the record keeps it (`match_record`). Raises BiometricsError when the reference does
+    not decode."""
+    import hashlib
+
+    from biometrics.verify import MatchResult
+
+    matcher = _matcher()
+    key = hashlib.sha256(reference).digest()
+    if key not in _references:
+        _references.clear()  # one traveller at a time
+        _references[key] = matcher.descriptor(reference)
+    descriptor = _references[key]
+    if descriptor is None:
+        result = MatchResult(
+            score=None,
+            distance=None,
+            threshold=matcher.threshold,
+            decision="no face",
+            reason="no face in the document portrait",
+        )
+    else:
+        result = matcher.compare(descriptor, probe)
+    return match_record(result)
+
+
+def match_record(result: Any) -> dict[str, Any]:
+    """A `biometrics.verify.MatchResult` for the record: no floats in records, so score,
+    distance and threshold are in thousandths."""
+
+    def milli(value: float | None) -> int | None:
+        return None if value is None else round(value * 1000)
+
+    return {
+        "decision": result.decision,
+        "reason": result.reason,
+        "score_milli": milli(result.score),
+        "distance_milli": milli(result.distance),
+        "threshold_milli": milli(result.threshold),
+        "model": result.model,
+    }
+
+
 def warm_up(thresholds: dict[str, float], finger_threshold: int) -> None:
-    """Load the cascades and NFIQ 2 before the first traveller needs them (in the worker)."""
+    """Load the face models and NFIQ 2 before the first traveller needs them (in the
+    worker). The face matcher loads at the first comparison, after that traveller's face
+    was captured: loaded here it would hold up a quick officer's first live face."""
     _face_assessor(tuple(sorted(thresholds.items())))
     _assessor(finger_threshold)
 

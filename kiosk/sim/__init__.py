@@ -39,8 +39,14 @@ class SimCounter:
     """
 
     def __init__(
-        self, queue: Iterator[SimTraveller], faces: Path, forward: Path | None = None
+        self,
+        queue: Iterator[SimTraveller],
+        faces: Path,
+        forward: Path | None = None,
+        alerts: config_module.Config | None = None,
     ) -> None:
+        import threading
+
         from drivers.sim.camera import SceneCamera
         from drivers.sim.mrz_reader import MRZReaderEmulator
         from drivers.sim.zhiantec import ZhianTecEmulator
@@ -58,12 +64,20 @@ class SimCounter:
         self.trust_dir = faces.parent / "csca"  # the demo kiosk's STATE_DIR/csca
         self.forwarder: Any = None
         self._forward_timer: Any = None
+        self.alerts_config = alerts  # the kiosk whose store gets the demo's alert list
+        self.alerts_loaded = threading.Event()
 
     def start(self) -> list[Any]:
         from kiosk.lane.devices import DeviceSpec
         from kiosk.sim.issuer import default_pki
 
         default_pki().write_trust(self.trust_dir)  # the demo issuer's CSCA: chips check out
+        if self.alerts_config is not None:  # while the login screen comes up (~0.5 s)
+            import threading
+
+            threading.Thread(target=self._load_alerts, name="sim alert list", daemon=True).start()
+        else:
+            self.alerts_loaded.set()
         self.reader.start()
         self.scanner.start()
         self.scenes.start()
@@ -94,6 +108,40 @@ class SimCounter:
             capture.pipeline, lambda: self.chip_reader, lambda: TrustStore.load(self.trust_dir)
         )
         capture.after_document.append(step)
+        from kiosk.lane.alerts import AlertStep
+
+        steps = capture.after_document
+        steps[:] = [AfterListLoaded(s, self.alerts_loaded) if isinstance(s, AlertStep) else s
+                    for s in steps]  # fmt: skip
+
+    def _load_alerts(self) -> None:
+        """In another process (TUF and its crypto stay out of the kiosk's memory and off
+        its event loop); this thread only waits for it."""
+        import os
+        import subprocess
+        import sys
+
+        assert self.alerts_config is not None
+        script = (
+            "import sys, pathlib; from kiosk import config, sim;"
+            " sim.load_demo_alerts(config.load(pathlib.Path(sys.argv[1])))"
+        )
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", script, str(self.alerts_config.path)],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                preexec_fn=lambda: os.nice(10),  # the UI and the quality worker go first
+            )
+            if done.returncode != 0:  # the lane shows the list as missing: a banner
+                reason = (done.stderr.strip().splitlines() or ["?"])[-1]
+                log.warning("the demo alert list was not loaded: %s", reason)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.warning("the demo alert list was not loaded: %s", exc)
+        finally:
+            self.alerts_loaded.set()
 
     def lane_notice(self, notice: Any) -> None:
         if notice.kind == "finger done":
@@ -168,6 +216,22 @@ class SimCounter:
         self.camera.stop()
 
 
+class AfterListLoaded:
+    """The lane's alert step, once the demo's list is in the store (loaded in a thread
+    while the kiosk starts: at most a moment for a document read at once)."""
+
+    def __init__(self, step: Any, loaded: Any) -> None:
+        self.step = step
+        self.loaded = loaded
+
+    async def __call__(self, document: Any) -> Any:
+        import asyncio
+
+        if not self.loaded.is_set():
+            await asyncio.to_thread(self.loaded.wait, 30)
+        return await self.step(document)
+
+
 class SimChipReader:
     """The counter's chip reader, in-process: what `kiosk.chip.read_document` needs of a
     `drivers.pcsc.PCSCReader` (wait for the card, `transceive`), answered by the passport
@@ -204,12 +268,16 @@ def passport_chip(traveller: SimTraveller) -> Any:
     a forged one has its DG2 changed after the SOD was signed."""
     from drivers.sim.passport import PassportChip
     from emrtd.keys import MRZKey
-    from kiosk.sim.issuer import make_passport
+    from kiosk.sim.issuer import make_passport, portrait_jpeg
 
     parsed = mrz.parse(traveller.lines)
     key = MRZKey(parsed.document_number, parsed.birth_date_raw, parsed.expiry_date_raw)
     passport = make_passport(
-        lines=tuple(traveller.lines), key=key, forge_dg2=traveller.forged_chip, can=None
+        lines=tuple(traveller.lines),
+        key=key,
+        forge_dg2=traveller.forged_chip,
+        can=None,
+        portrait=portrait_jpeg(person=traveller.portrait),
     )
     return PassportChip(passport.profile)
 
@@ -388,18 +456,59 @@ def face_frames() -> dict[str, list[Any]]:
     }
 
 
+def load_demo_alerts(config: config_module.Config) -> int:
+    """The demo's alert list (kiosk.alerting.demo_list), published as a signed TUF
+    repository beside the demo kiosk and synced into its store the way `kiosk alerts
+    sync` does (from a directory, as from removable media). The timestamp is re-signed on
+    every start, so the demo list stays current. Returns the list's version."""
+    from alerts import Store
+    from alerts.entries import write_csv
+    from alerts.fetchers import make_fetcher
+    from alerts.publish import Repository, create_keys
+    from alerts.update import Client
+    from kiosk.alerting import demo_list, settings
+
+    sim_dir = config.path.parent
+    keys, repo = sim_dir / "alerts-keys", sim_dir / "alerts-repo"
+    if not keys.exists():
+        create_keys(keys)
+    repository = Repository(repo, keys)
+    if (repo / "metadata" / "1.root.json").exists():
+        repository.refresh()
+    else:
+        source = sim_dir / "alerts-demo.csv"
+        source.write_text(write_csv(("upsert", e) for e in demo_list()))
+        repository.publish(source)
+    opts = settings(config)
+    url = repo.resolve().as_uri()
+    store = Store(opts.store)
+    try:
+        client = Client(
+            store,
+            url,
+            repo / "metadata" / "1.root.json",
+            opts.store.parent / "alerts-tuf",
+            make_fetcher(url, opts.transport),
+        )
+        return client.sync().version
+    finally:
+        store.close()
+
+
 def counter(
     config: config_module.Config,
     seed: int = 9303,
     today: dt.date | None = None,
     forward: bool = False,
 ) -> SimCounter:
-    """The demo counter for a kiosk made by `prepare` (faces cached in its state dir);
-    `forward`: run the forwarder daemon beside it, as `kiosk run --sim` does."""
+    """The demo counter for a kiosk made by `prepare` (faces cached in its state dir; the
+    demo's alert list is loaded when it starts); `forward`: run the forwarder daemon
+    beside it, as `kiosk run --sim` does."""
     return SimCounter(
         travellers(seed, today),
         faces=config.state_dir / "sim-faces",
         forward=config.path if forward else None,
+        alerts=config,
     )
 
 
@@ -410,6 +519,7 @@ class SimTraveller:
     lines: list[str]
     story: str
     forged_chip: bool = False
+    portrait: str = "astronaut"  # whose photo the passport carries (kiosk.sim.issuer.PEOPLE)
 
 
 def prepare(directory: Path) -> config_module.Config:
@@ -456,7 +566,12 @@ STATES = ["UTO", "NGA", "JPN", "BRA", "D", "FRA", "POL", "EGY"]
 
 
 def travellers(seed: int = 9303, today: dt.date | None = None) -> Iterator[SimTraveller]:
-    """An endless, seeded queue; every fourth has something an officer must notice."""
+    """An endless, seeded queue; most have something an officer must notice: an identity
+    card, an expired passport, a minor, another person's passport (the fourth: its chip
+    portrait is Grace Hopper, the camera sees the astronaut), a forged chip (the fifth), a
+    stolen passport (the sixth) and a listed person (the seventh) on the demo alert list."""
+    from kiosk.alerting import demo_travellers
+
     rng = random.Random(seed)
     today = today or dt.date.today()
     for n in range(10**9):
@@ -466,8 +581,19 @@ def travellers(seed: int = 9303, today: dt.date | None = None) -> Iterator[SimTr
         story = "ordinary passport"
         fmt = "TD3"
         forged = n % 8 == 4
+        portrait = "astronaut"  # the face the demo camera shows
+        listed = None
         if forged:
             story = "forged chip: its portrait (DG2) does not match the SOD: NOT GENUINE"
+        elif n % 8 == 3:
+            portrait = "grace_hopper"
+            story = "another person's passport (a genuine chip): face: no match, needs a reason"
+        elif n % 8 == 5:
+            listed = 0
+            story = "a passport reported stolen: an alert-list hit (deny)"
+        elif n % 8 == 6:
+            listed = 1
+            story = "a listed person, his name spelled another way: an alert-list hit (refer)"
         elif n % 4 == 1:
             fmt, story = "TD1", "identity card"
         elif n % 4 == 2:
@@ -488,4 +614,6 @@ def travellers(seed: int = 9303, today: dt.date | None = None) -> Iterator[SimTr
             surname=SURNAMES[index],
             given_names=GIVEN[index],
         )
-        yield SimTraveller(lines, story, forged)
+        if listed is not None:
+            lines = demo_travellers(today)[listed]
+        yield SimTraveller(lines, story, forged, portrait)

@@ -114,13 +114,42 @@ def default_pki() -> PKI:
     return make_pki()
 
 
-@cache
-def portrait_jpeg(quality: int = 80, size: tuple[int, int] = (360, 480)) -> bytes:
-    """A real photograph (scikit-image's astronaut), cropped to a portrait, as JPEG (~20 KB)."""
-    from PIL import Image
-    from skimage import data
+# Real photographs that installed packages ship (nothing downloaded), and the 3:4 box
+# around the head in each (left, top, right, bottom).
+PEOPLE = {
+    "astronaut": (("skimage", "data", "astronaut.png"), (120, 0, 360, 320)),
+    "grace_hopper": (
+        ("matplotlib", "mpl-data", "sample_data", "grace_hopper.jpg"),
+        (88, 40, 448, 520),
+    ),
+}
 
-    image = Image.fromarray(data.astronaut()).crop((120, 0, 360, 320)).resize(size)
+
+def photo_path(person: str) -> Path:
+    """Where an installed package keeps `person`'s photograph (its package not imported)."""
+    import importlib.util
+
+    parts, _box = PEOPLE[person]
+    spec = importlib.util.find_spec(parts[0])
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"{person}: the package {parts[0]} is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))).joinpath(*parts[1:])
+    if not path.is_file():
+        raise FileNotFoundError(f"{person}: {path} is missing")
+    return path
+
+
+@cache
+def portrait_jpeg(
+    quality: int = 80, size: tuple[int, int] = (360, 480), person: str = "astronaut"
+) -> bytes:
+    """A real photograph (scikit-image's astronaut, matplotlib's Grace Hopper) cropped to a
+    portrait, as JPEG (~20 KB): what a passport's DG2 holds."""
+    from PIL import Image
+
+    _parts, box = PEOPLE[person]
+    with Image.open(photo_path(person)) as photo:
+        image = photo.convert("RGB").crop(box).resize(size)
     out = io.BytesIO()
     image.save(out, "JPEG", quality=quality)
     return out.getvalue()

@@ -22,8 +22,9 @@ HELP = """\
  [b]p[/b]       demo: the traveller places the asked-for finger
  [b]o[/b]       accept a poor finger, with a reason
  [b]x[/b]       finger exception: amputated, bandaged, unable to print
- [b]a r f[/b]   decision: admit, refuse (asks the ground), refer to
-         second line; each seals the record
+ [b]h[/b]       alert hit: confirmed / not the same person, with a reason
+ [b]a r f[/b]   decision: admit, refuse (asks the ground), refer to second
+         line; each seals the record (asks first what is missing)
  [b]Esc[/b]     cancel this traveller (the cancel is recorded)
  [b]d[/b]       switch the lane between entry and exit
  [b]t[/b]       technician screen (technicians only)

@@ -12,15 +12,16 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
 from kiosk.lane.capture import Notice, measures
-from kiosk.lane.pipeline import FINGER_NAMES, Decision, PipelineError, State
+from kiosk.lane.pipeline import FINGER_NAMES, State
+from kiosk.ui import alerts as alert_views
 from kiosk.ui import views
-from kiosk.ui.dialogs import ExceptionScreen, GroundScreen, ReasonScreen
+from kiosk.ui.deciding import DecidingScreen
+from kiosk.ui.dialogs import ExceptionScreen, ReasonScreen
+from kiosk.ui.faces import FacePanel
 from kiosk.ui.messages import LaneNotice, LogoutRequested
-from kiosk.ui.preview import FacePreview
 from kiosk.ui.services import Services
 from kiosk.ui.technician import TechnicianScreen
 
@@ -29,6 +30,7 @@ KEYS: list[tuple[str, str, str]] = [
     ("m", "manual", "Type MRZ"),
     ("f2", "use_typed", "Use typed MRZ"),
     ("enter", "confirm", "Confirm"),
+    ("h", "resolve_hit", "Alert hit"),
     ("a", "decide('admit')", "Admit"),
     ("r", "decide('refuse')", "Refuse"),
     ("f", "decide('refer')", "Refer"),
@@ -47,7 +49,7 @@ NBSP = "\u00a0"  # the bar wraps between keys, never inside one
 SHOWN = {"escape": "Esc", "enter": "Enter", "ctrl+l": "^L", "f1": "F1", "f2": "F2"}
 
 
-class OfficerScreen(Screen[None]):
+class OfficerScreen(DecidingScreen):
     CSS_PATH = "officer.tcss"
     AUTO_FOCUS = None  # keys go to the screen's bindings until the officer types an MRZ
     BINDINGS = KEYS  # type: ignore[assignment]
@@ -60,7 +62,6 @@ class OfficerScreen(Screen[None]):
         self.technician = technician
         self.typing_mrz = False
         self.asking = False  # a reason or ground is being asked: steps keys wait
-        self._shown: tuple[Any, ...] | None = None
         self._keys_for: tuple[Any, ...] | None = None
         self._link: Any = None
         self._face_said = ("", "")
@@ -68,14 +69,13 @@ class OfficerScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="status")
         yield Static("", id="instruction")
+        yield Static("", id="alert-banner")
         with Horizontal(id="body"):
             with Vertical(id="document-column"):
                 yield Static("", id="document")
                 yield TextArea(id="mrz-entry", soft_wrap=False)
                 yield Static("", id="mrz-feedback")
-            with Vertical(id="face-column"):
-                yield FacePreview(id="preview")
-                yield Static("", id="face-status")
+            yield FacePanel(self.capture, id="face-column")
             yield Static("", id="checks")
         yield Static("", id="last")
         yield Static("", id="keys")
@@ -99,9 +99,7 @@ class OfficerScreen(Screen[None]):
 
     def on_resize(self) -> None:
         # Comfortable at 120x40 and more, still whole at 80x24.
-        wide = self.size.width >= 120
-        self.query_one("#face-column").styles.width = 40 if wide else 22
-        self.query_one("#preview").styles.max_height = 25 if wide else 10
+        self.query_one(FacePanel).fit(self.size.width >= 120)
         self.refresh_status()
 
     # -- observing the lane ----------------------------------------------------------------
@@ -134,7 +132,7 @@ class OfficerScreen(Screen[None]):
             last.update("[dim]ready for the next traveller[/]")
 
     def show_frame(self, image: Any, box: tuple[int, int, int, int] | None) -> None:
-        self.query_one("#preview", FacePreview).show_frame(image, box, bgr=True)
+        self.query_one(FacePanel).show_frame(image, box)
 
     def refresh_view(self) -> None:
         pipeline, state = self.pipeline, self.pipeline.state
@@ -148,37 +146,20 @@ class OfficerScreen(Screen[None]):
             if review
             else views.document_text(pipeline.traveller.document)
         )
+        banner = self.query_one("#alert-banner", Static)
+        banner.update(alert_views.banner_text(pipeline))
+        banner.display = bool(alert_views.banner_text(pipeline))
+        faces = self.query_one(FacePanel).refresh_faces(self.size.width >= 120)
         checks = self.query_one("#checks", Static)
-        checks.display = not review and bool(pipeline.traveller.checks)
+        paired = faces and state is State.FACE  # both faces take the room
+        checks.display = not review and not paired and bool(pipeline.traveller.checks)
         checks.update(views.checks_text(pipeline))
-        self.refresh_face_column()
         busy = (self.capture.sealing, self.typing_mrz, self.asking, self.capture.face.paused)
-        mode = (state, busy, pipeline.poor_finger() is not None)
+        mode = (state, busy, pipeline.poor_finger() is not None, len(pipeline.unresolved_hits()))
         if mode != self._keys_for:
             self._keys_for = mode
             self.query_one("#keys", Static).update(self.key_hints())
         self.refresh_status()
-
-    def refresh_face_column(self) -> None:
-        """The live camera during the face step, the captured portrait afterwards."""
-        state, face = self.pipeline.state, self.capture.face
-        column = self.query_one("#face-column")
-        after = (State.FACE, State.FINGERS, State.REVIEW)
-        column.display = self.services.policy.face and state in after
-        if not column.display:
-            return
-        self.query_one("#face-status", Static).update(views.face_status(face, state))
-        shown = (face.session, state is State.FACE)
-        if shown == self._shown:
-            return
-        self._shown = shown
-        preview = self.query_one("#preview", FacePreview)
-        if state is State.FACE:
-            preview.clear("waiting for the camera")
-        elif face.thumbnail is not None and self.pipeline.traveller.portrait:
-            preview.show_frame(face.thumbnail, None, bgr=False)
-        else:
-            preview.clear("no portrait")
 
     def refresh_status(self) -> None:
         link = views.link_text(self._link, self.size.width >= 120)
@@ -221,6 +202,7 @@ class OfficerScreen(Screen[None]):
             "use_typed": False,
             "confirm": state is State.DOCUMENT,
             "decide": state is State.REVIEW,
+            "resolve_hit": bool(self.pipeline.unresolved_hits()),
             "cancel": state not in (State.WAITING, State.LOGGED_OUT),
             "toggle_direction": state is State.WAITING,
             "capture_face": face_free,
@@ -232,21 +214,6 @@ class OfficerScreen(Screen[None]):
             "logout": True,
         }
         return allowed.get(action, True)
-
-    def ask(self, screen: Any, then: Any) -> None:
-        """A modal question; the step's keys wait until it is answered."""
-        self.asking = True
-        self.refresh_view()
-
-        def answered(answer: Any) -> None:
-            self.asking = False
-            try:
-                then(answer)
-            except PipelineError as exc:
-                self.notify(str(exc), severity="warning")
-            self.refresh_view()
-
-        self.app.push_screen(screen, answered)
 
     # -- the officer's intents -------------------------------------------------------------
     def action_swipe(self) -> None:
@@ -357,24 +324,6 @@ class OfficerScreen(Screen[None]):
                 self.capture.finger_exception(reason)
 
         self.ask(ExceptionScreen(FINGER_NAMES[position]), chosen)
-
-    def action_decide(self, decision: str) -> None:
-        chosen = Decision(decision)
-        grounds = self.services.policy.refusal_grounds
-        if chosen is Decision.REFUSE and grounds:
-            self.ask(GroundScreen(grounds), lambda g: g and self.seal(chosen, g))
-        else:
-            self.seal(chosen, None)
-
-    @work(group="seal", exclusive=True)
-    async def seal(self, decision: Decision, ground: tuple[str, str] | None) -> None:
-        """Sealing signs, encrypts and fsyncs in a thread; "saved:" only once on disk."""
-        try:
-            await self.capture.decide(decision, ground)
-        except Exception as exc:  # the traveller stays on screen; nothing is lost
-            self.notify(f"NOT saved: {exc}", severity="error", timeout=15)
-        self.refresh_view()
-        self.refresh_link()
 
     def action_cancel(self) -> None:
         if self.typing_mrz:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kiosk.config import Config
+from kiosk.lane.alerts import alert_step
 from kiosk.lane.capture import Capture
 from kiosk.lane.chip import chip_step
 from kiosk.lane.devices import DeviceHub, DeviceSpec, specs_from_config
@@ -54,6 +55,7 @@ class Services:
         pipeline = Pipeline(sealer, policy=policy, direction=direction)
         hub = DeviceHub(specs)
         capture = Capture(pipeline, hub, face_thresholds(config))
+        capture.after_document.append(alert_step(config, pipeline))  # every document
         chip = next((spec for spec in specs if spec.role == "chip"), None)
         if chip is not None:
             capture.after_document.append(chip_step(config, pipeline, chip))

