@@ -14,6 +14,7 @@ and the demo's list (used by `kiosk alerts publish --demo` and, later, by `--sim
     person_threshold = 85                        # 0-100: a person is a hit from this score
     name_min = 75                                # 0-100: ... and when the name alone reaches this
     candidates = 32                              # listed persons scored per check, at most
+    evidence_bits = 20                           # name rarity + date agreement a person hit needs
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ _KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "interval": ((int, float), "900"),
     "max_age_hours": ((int, float), "36"),
     "person_threshold": ((int, float), "85"),
-    "name_min": ((int, float), "70"),
+    "name_min": ((int, float), "75"),
     "candidates": (int, "32"),
+    "evidence_bits": ((int, float), "20"),
 }
 
 
@@ -66,7 +68,8 @@ def validate(config: Config) -> None:
         elif key in ("person_threshold", "name_min") and not 0 <= float(str(value)) <= 100:
             problem = "use a number from 0 to 100"
         elif (
-            key in ("timeout", "interval", "max_age_hours", "candidates") and float(str(value)) <= 0
+            key in ("timeout", "interval", "max_age_hours", "candidates", "evidence_bits")
+            and float(str(value)) <= 0
         ):
             problem = "must be greater than 0"
         if problem:
@@ -106,6 +109,7 @@ def settings(config: Config) -> AlertSettings:
             person=float(section.get("person_threshold", defaults.person)),
             name_min=float(section.get("name_min", defaults.name_min)),
             candidates=int(section.get("candidates", defaults.candidates)),
+            evidence=float(section.get("evidence_bits", defaults.evidence)),
         ),
     )
 

@@ -93,6 +93,7 @@ def test_bad_check_input_is_one_line(demo_kiosk: Path, args: list[str], message:
         ('url = "ftp://x"\n', "[alerts] url: 'ftp://x': use an https://"),
         ("person_threshold = 120\n", "[alerts] person_threshold: 120: use a number from 0 to 100"),
         ("colour = 1\n", "[alerts] colour: unknown key"),
+        ("evidence_bits = 0\n", "[alerts] evidence_bits: 0: must be greater than 0"),
     ],
 )
 def test_the_alerts_section_is_validated_with_its_line(
@@ -155,3 +156,12 @@ def test_the_sync_daemon_updates_then_stops_on_sigterm(tmp_path: Path) -> None:
     finally:
         daemon.kill()
     assert "Traceback" not in (daemon.stderr.read() if daemon.stderr else "")
+
+
+def test_evidence_bits_reach_the_matcher(tmp_path: Path) -> None:
+    from kiosk.alerting import settings
+    from kiosk.config import load
+
+    assert (
+        settings(load(kiosk_config(tmp_path, "evidence_bits = 31.5\n"))).thresholds.evidence == 31.5
+    )
