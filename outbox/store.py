@@ -3,8 +3,14 @@
 WAL journal, `synchronous=FULL`: when `seal()` returns, the record and the new chain head
 are on disk (fsync'd) and survive SIGKILL and power loss. The sequence number and the
 previous record's hash are assigned in the same write transaction that stores the record,
-so the chain is gapless whatever crashes. States: pending -> delivered -> purged after the
-retention period. Nothing undelivered is ever deleted.
+so the chain is gapless whatever crashes. States: pending -> delivered -> header only after
+the retention period. Nothing undelivered is ever deleted.
+
+Retention drops the bodies of delivered records and keeps their headers: a v2 record
+without its body is its signed hash envelope, so signatures, sequence and chain can still
+be checked (`kiosk outbox verify-chain`) for a few hundred bytes a record. A v1 record
+signs its body and cannot be kept without it: it is deleted whole and its hash is kept
+(`purged`), so the chain through it still links.
 
 The state lives in two small tables (`pending`, `delivered`), never in the record's own
 row: changing a 100 KB row rewrites all its pages, so marking a batch delivered would
@@ -63,6 +69,8 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE TABLE IF NOT EXISTS pending (seq INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS delivered (seq INTEGER PRIMARY KEY, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS dropped (seq INTEGER PRIMARY KEY, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS purged (seq INTEGER PRIMARY KEY, hash BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS chain (
     one INTEGER PRIMARY KEY CHECK (one = 1),
     seq INTEGER NOT NULL,
@@ -82,6 +90,7 @@ _LINK_COLUMNS = {"since": "REAL", "error": "TEXT NOT NULL DEFAULT ''", "error_at
 _REMEASURE_AFTER_S = 1.0
 WAL_LIMIT_BYTES = 4 * 1024**2  # checkpoint at about this size, and cut the WAL back to it
 BALLAST_MAX_BYTES = 16 * 1024**2
+_PURGE_SLICE = 200  # records per purge transaction
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,7 @@ class Status:
     link_seen_at: float | None = None  # when the forwarder last looked
     last_error: str = ""
     last_error_at: float | None = None
+    header_only: int = 0  # delivered records whose body was dropped after the retention
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -143,6 +153,7 @@ class Status:
             "link_seen_at": self.link_seen_at,
             "last_error": self.last_error,
             "last_error_at": self.last_error_at,
+            "header_only": self.header_only,
         }
 
 
@@ -339,15 +350,7 @@ class Outbox:
         items: Iterable[tuple[str, str, str, dict[str, Any]]],
     ) -> list[Sealed]:
         """Seal several records in one transaction (one fsync): group commit for bursts."""
-        from outbox.record import (
-            Header,
-            boot_id,
-            monotonic_ns,
-            now_ms,
-            record_hash,
-            seal_record,
-            uuid7,
-        )
+        from outbox.record import Header, boot_id, monotonic_ns, now_ms, seal_and_hash, uuid7
 
         items = list(items)
         with self._write("nothing was sealed") as db:
@@ -370,7 +373,7 @@ class Outbox:
                     direction=direction,
                     suite=identity.central.suite,
                 )
-                data = seal_record(
+                data, record_hash = seal_and_hash(
                     header, body, identity.central, identity.signing_key, identity.kid
                 )
                 self._check_room(len(data))
@@ -380,7 +383,7 @@ class Outbox:
                     (seq, header.record_id, record_type, data, len(data), time.time()),
                 )
                 db.execute("INSERT INTO pending (seq) VALUES (?)", (seq,))
-                prev = record_hash(data)
+                prev = record_hash
                 sealed.append(Sealed(header.record_id, seq, data))
             db.execute(
                 "INSERT INTO chain (one, seq, hash) VALUES (1, ?, ?) "
@@ -439,21 +442,27 @@ class Outbox:
         return marked
 
     def purge(self, retention_seconds: float, zero_freed: bool = True) -> int:
-        """Delete delivered records older than the retention period (never pending ones),
-        then checkpoint so the WAL gives its room back.
+        """Drop the bodies of records delivered longer ago than the retention period
+        (never a pending one's), keeping their signed headers, then checkpoint so the WAL
+        gives its room back. Returns how many records lost their body.
 
         SQLite overwrites freed pages with zeros (Debian builds it with secure_delete on),
         which writes every purged byte again. On a full disk that cannot be afforded:
         `zero_freed=False` zeroes only what costs no extra writes (secure_delete=FAST);
-        the rest of those pages (clear headers, encrypted bodies) goes with reuse.
+        the rest of those pages (encrypted bodies) goes with reuse.
         """
         cutoff = time.time() - retention_seconds
         with self._lock:
             before = self._db.execute("PRAGMA secure_delete").fetchone()[0]
             if not zero_freed:
                 self._db.execute("PRAGMA secure_delete=FAST")
+        purged = 0
         try:
-            purged = self._with_ballast_given_up(lambda: self._purge(cutoff))
+            while True:  # in slices: a write transaction stays short, whatever the backlog
+                done = self._with_ballast_given_up(lambda: self._purge(cutoff))
+                purged += done
+                if done < _PURGE_SLICE:
+                    break
         finally:
             with self._lock:
                 self._db.execute(f"PRAGMA secure_delete={int(before)}")
@@ -462,13 +471,35 @@ class Outbox:
         return purged
 
     def _purge(self, cutoff: float) -> int:
+        from outbox.errors import RecordError
+        from outbox.record import read_header, record_hash, without_body
+
+        now = time.time()
         with self._write("delivered records could not be purged") as db:
-            cursor = db.execute(
-                "DELETE FROM records WHERE seq IN (SELECT seq FROM delivered WHERE at <= ?)",
-                (cutoff,),
-            )
-            db.execute("DELETE FROM delivered WHERE at <= ?", (cutoff,))
-            return int(cursor.rowcount)
+            rows = db.execute(
+                "SELECT r.seq, r.data FROM delivered d JOIN records r ON r.seq = d.seq "
+                "WHERE d.at <= ? AND d.seq NOT IN (SELECT seq FROM dropped) "
+                "ORDER BY d.seq LIMIT ?",
+                (cutoff, _PURGE_SLICE),
+            ).fetchall()
+            for seq, data in rows:
+                try:
+                    record = read_header(data)
+                    stripped = without_body(record)
+                except RecordError:  # v1: signed with its body; gone whole, its hash kept
+                    db.execute(
+                        "INSERT OR REPLACE INTO purged (seq, hash) VALUES (?, ?)",
+                        (seq, record_hash(data)),
+                    )
+                    db.execute("DELETE FROM records WHERE seq = ?", (seq,))
+                    db.execute("DELETE FROM delivered WHERE seq = ?", (seq,))
+                    continue
+                db.execute(
+                    "UPDATE records SET data = ?, size = ? WHERE seq = ?",
+                    (stripped, len(stripped), seq),
+                )
+                db.execute("INSERT INTO dropped (seq, at) VALUES (?, ?)", (seq, now))
+            return len(rows)
 
     def checkpoint(self) -> None:
         """Copy the WAL into the database and cut the WAL back (best effort: a reader may
@@ -508,6 +539,7 @@ class Outbox:
             "FROM pending p JOIN records r ON r.seq = p.seq"
         )[0]
         delivered, last_delivered = self._read("SELECT count(*), max(at) FROM delivered")[0]
+        header_only = self._read("SELECT count(*) FROM dropped")[0][0]
         chain = self._read("SELECT seq FROM chain WHERE one = 1")
         link = self._read(
             "SELECT state, detail, since, at, error, error_at FROM link WHERE one = 1"
@@ -525,6 +557,7 @@ class Outbox:
             link_seen_at=link[0][3] if link else None,
             last_error=link[0][4] if link else "",
             last_error_at=link[0][5] if link else None,
+            header_only=header_only,
         )
 
     _LISTED = (
@@ -556,6 +589,23 @@ class Outbox:
         elif state == "delivered":
             sql += " JOIN delivered d ON d.seq = r.seq"
         yield from self._read(sql + " ORDER BY r.seq")
+
+    def chain_rows(self, batch: int = 1000) -> Iterator[tuple[int, bytes]]:
+        """seq and bytes of every record kept (bodies or not), in sequence order, read in
+        slices so a long outbox is never all in memory."""
+        after = 0
+        while True:
+            rows = self._read(
+                "SELECT seq, data FROM records WHERE seq > ? ORDER BY seq LIMIT ?", (after, batch)
+            )
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = rows[-1][0]
+
+    def purged_hashes(self) -> dict[int, bytes]:
+        """seq -> record hash of the v1 records deleted whole after their retention."""
+        return dict(self._read("SELECT seq, hash FROM purged"))
 
 
 def _size(path: Path) -> int:

@@ -124,6 +124,8 @@ class RecordReport:
     status: str = "ok"
     problems: list[str] = field(default_factory=list)
     body: dict[str, Any] | None = None
+    version: int | None = None  # record format, 1 or 2
+    has_body: bool | None = None  # False: dropped after delivery, the header checked alone
 
     def fail(self, status: str, problem: str) -> None:
         self.status = status
@@ -139,6 +141,8 @@ class RecordReport:
             "ok": not self.problems,
             "status": self.status,
             "problems": self.problems,
+            "version": self.version,
+            "has_body": self.has_body,
         }
 
 
@@ -282,6 +286,7 @@ def _check_record(
         return None
     try:
         cose.check_signature(record.message, enrolments[0].public_key)
+        record.check_body()
     except RecordError as exc:
         report.fail("tampered", str(exc))
         return None
@@ -303,7 +308,7 @@ def _check_record(
         status, reason = next(v for v in verdicts if v)
         report.fail(status, reason)
         return None
-    if central is not None:
+    if central is not None and record.has_body:
         try:
             report.body = decrypt_body(record, central)
         except RecordError as exc:
@@ -317,6 +322,8 @@ def _describe(report: RecordReport, record: OpenedRecord) -> None:
     report.kiosk = record.header.kiosk
     report.seq = record.header.seq
     report.record_type = record.header.record_type
+    report.version = record.version
+    report.has_body = record.has_body
 
 
 def _check_kiosk(
@@ -330,7 +337,7 @@ def _check_kiosk(
     chosen: dict[int, OpenedRecord] = {}
     for seq in seqs:
         records = by_seq[seq]
-        distinct = {r.data: r for r in records}
+        distinct = {r.hash: r for r in records}  # with or without its body: one record
         report.records += len(distinct)
         for record in records[len(distinct) :]:
             report.duplicates.append(str(record.header.uuid))
