@@ -54,7 +54,8 @@ class Sign1:
 
 
 def sig_structure(protected: bytes, payload: bytes, external_aad: bytes = b"") -> bytes:
-    return cbor.encode(["Signature1", protected, external_aad, payload])
+    # An array of one text and three byte strings: cbor2's encoding is the deterministic one.
+    return cbor2.dumps(["Signature1", protected, external_aad, payload])
 
 
 def sign1(

@@ -44,6 +44,13 @@ def register(subparsers: Subparsers) -> None:
         help="compare with each kiosk's newest heartbeat (its last sealed seq): records "
         "sealed but missing here, or no heartbeat at all, are problems",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="processes that check signatures (default 0: one per CPU for large batches)",
+    )
     nats = parser.add_argument_group("for nats:// and tls:// sources")
     nats.add_argument("--nats-ca", metavar="PEM", help="CA certificate(s) of the NATS servers")
     nats.add_argument("--nats-cert", metavar="PEM", help="client certificate (mutual TLS)")
@@ -65,10 +72,16 @@ def run(args: argparse.Namespace) -> int:
         "key": args.nats_key,
         "credentials": args.nats_creds,
     }
-    sources = Diverted(read_sources(args.paths, {k: v for k, v in nats.items() if v}))
+    sources = Diverted(
+        read_sources(args.paths, {k: v for k, v in nats.items() if v}), note_hashes=False
+    )
     state = load_state(args.state) if args.state else {}
-    records, kiosks = verify(sources, registry, central, state)
-    arrived = {k.kiosk: (k.last_seq, sources.hashes.get(k.kiosk, {})) for k in kiosks}
+    records, kiosks = verify(sources, registry, central, state, workers=args.workers)
+    hashes: dict[str, dict[int, bytes]] = {}
+    for record in records:  # every readable record, trusted or not, as the heartbeats see
+        if record.kiosk is not None and record.seq is not None and record.record_hash:
+            hashes.setdefault(record.kiosk, {})[record.seq] = record.record_hash
+    arrived = {k.kiosk: (k.last_seq, hashes.get(k.kiosk, {})) for k in kiosks}
     tails, bad_beats = check_tails(sources.heartbeats, registry.get, arrived, registry.refusal)
     if not args.expect_complete:  # only what the heartbeats prove wrong counts then
         for tail in tails:
