@@ -146,8 +146,9 @@ def run(args: argparse.Namespace) -> int:
 
 def verify_chain(args: argparse.Namespace) -> int:
     """`kiosk outbox verify-chain`: the outbox's own chain, bodies or not."""
-    from kiosk import UsageError, config
+    from kiosk import config
     from outbox.chain import check_chain
+    from outbox.errors import OutboxError
     from outbox.store import Outbox
 
     cfg = None
@@ -155,7 +156,7 @@ def verify_chain(args: argparse.Namespace) -> int:
         cfg = config.load(args.config)
     path = args.outbox if args.outbox is not None else cfg.outbox_path  # type: ignore[union-attr]
     if not path.is_file():
-        raise UsageError(f"{path}: no outbox file there")
+        raise OutboxError(f"{path}: no outbox file there")
     key_for = _chain_keys(cfg, args.keys)
     with Outbox(path) as box:
         report = check_chain(box.chain_rows(), key_for, box.purged_hashes(), box.head())

@@ -105,6 +105,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         for record in bad:
             print(f"{record.status.upper()}  {record.where}: {'; '.join(record.problems)}")
+        header_only: dict[str, int] = {}
+        for record in records:
+            if record.has_body is False and record.kiosk is not None and not record.problems:
+                header_only[record.kiosk] = header_only.get(record.kiosk, 0) + 1
         for kiosk in kiosks:
             verdict = "ok" if kiosk.ok else "PROBLEMS"
             resumed = f" (continuing from seq {kiosk.resumed_from})" if kiosk.resumed_from else ""
@@ -112,6 +116,11 @@ def run(args: argparse.Namespace) -> int:
                 f"kiosk {kiosk.kiosk}: {kiosk.records} records, seq {kiosk.first_seq}.."
                 f"{kiosk.last_seq}{resumed}: {verdict}"
             )
+            if header_only.get(kiosk.kiosk):
+                print(
+                    f"  header only: {header_only[kiosk.kiosk]} record(s) without their body "
+                    "(dropped after delivery): signature, seq and chain checked"
+                )
             if kiosk.earlier:
                 print(f"  already verified before: {len(kiosk.earlier)} record(s)")
             for first, last in kiosk.gaps:
