@@ -42,6 +42,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -65,7 +66,8 @@ CREATE TABLE IF NOT EXISTS records (
     size INTEGER NOT NULL,
     sealed_at REAL NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered')),
-    delivered_at REAL
+    delivered_at REAL,
+    hash BLOB
 );
 CREATE TABLE IF NOT EXISTS pending (seq INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS delivered (seq INTEGER PRIMARY KEY, at REAL NOT NULL);
@@ -83,6 +85,9 @@ CREATE TABLE IF NOT EXISTS link (
     at REAL NOT NULL
 );
 """
+# `records.hash` (the record hash, what the next record's prev holds) came with format v2:
+# the chain's head is the last record's, so sealing writes no extra page for it. `chain`
+# is what outboxes kept before; it is still read (for records sealed before the column).
 # Added to `link` after the first release (an older outbox gets them on open): when the
 # state began, and the last error with its time, kept while the link is up again.
 _LINK_COLUMNS = {"since": "REAL", "error": "TEXT NOT NULL DEFAULT ''", "error_at": "REAL"}
@@ -102,8 +107,8 @@ class Identity:
     signing_key: Signer  # a key file's Ed25519PrivateKey, or a key in a token
     central: CentralPublicKey
 
-    @property
-    def kid(self) -> bytes:
+    @cached_property
+    def kid(self) -> bytes:  # once: it hashes the public key (a token round trip for some)
         from outbox.keys import kid
 
         return kid(self.signing_key.public_key())
@@ -203,6 +208,8 @@ class Outbox:
                         "FROM records WHERE state = 'delivered'"
                     )
                     db.execute("DROP INDEX IF EXISTS records_state")
+                if "hash" not in {row[1] for row in db.execute("PRAGMA table_info(records)")}:
+                    db.execute("ALTER TABLE records ADD COLUMN hash BLOB")
                 columns = {row[1] for row in db.execute("PRAGMA table_info(link)")}
                 for name, kind in _LINK_COLUMNS.items():
                     if name not in columns:
@@ -354,8 +361,7 @@ class Outbox:
 
         items = list(items)
         with self._write("nothing was sealed") as db:
-            row = db.execute("SELECT seq, hash FROM chain WHERE one = 1").fetchone()
-            seq, prev = (row[0], row[1]) if row else (0, GENESIS)
+            seq, prev = _head_in(db)
             sealed: list[Sealed] = []
             for record_type, officer, direction, body in items:
                 seq += 1
@@ -378,18 +384,13 @@ class Outbox:
                 )
                 self._check_room(len(data))
                 db.execute(
-                    "INSERT INTO records (seq, id, type, data, size, sealed_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (seq, header.record_id, record_type, data, len(data), time.time()),
+                    "INSERT INTO records (seq, id, type, data, size, sealed_at, hash) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (seq, header.record_id, record_type, data, len(data), time.time(), record_hash),
                 )
                 db.execute("INSERT INTO pending (seq) VALUES (?)", (seq,))
                 prev = record_hash
                 sealed.append(Sealed(header.record_id, seq, data))
-            db.execute(
-                "INSERT INTO chain (one, seq, hash) VALUES (1, ?, ?) "
-                "ON CONFLICT (one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                (seq, prev),
-            )
         return sealed
 
     # -- forwarding ------------------------------------------------------------------
@@ -529,8 +530,8 @@ class Outbox:
 
     def head(self) -> tuple[int, bytes]:
         """The last sealed sequence number and its record hash (the chain's head)."""
-        row = self._read("SELECT seq, hash FROM chain WHERE one = 1")
-        return (row[0][0], row[0][1]) if row else (0, GENESIS)
+        with self._lock:
+            return _head_in(self._db)
 
     # -- figures ---------------------------------------------------------------------
     def status(self) -> Status:
@@ -540,7 +541,7 @@ class Outbox:
         )[0]
         delivered, last_delivered = self._read("SELECT count(*), max(at) FROM delivered")[0]
         header_only = self._read("SELECT count(*) FROM dropped")[0][0]
-        chain = self._read("SELECT seq FROM chain WHERE one = 1")
+        last_seq = self.head()[0]
         link = self._read(
             "SELECT state, detail, since, at, error, error_at FROM link WHERE one = 1"
         )
@@ -549,7 +550,7 @@ class Outbox:
             pending_bytes=pending_bytes,
             oldest_pending_age=(time.time() - oldest) if oldest else None,
             delivered=delivered,
-            last_seq=chain[0][0] if chain else 0,
+            last_seq=last_seq,
             last_delivered_at=last_delivered,
             link=link[0][0] if link else "unknown",
             link_detail=link[0][1] if link else "",
@@ -606,6 +607,30 @@ class Outbox:
     def purged_hashes(self) -> dict[int, bytes]:
         """seq -> record hash of the v1 records deleted whole after their retention."""
         return dict(self._read("SELECT seq, hash FROM purged"))
+
+
+def _head_in(db: sqlite3.Connection) -> tuple[int, bytes]:
+    """The chain's head: the newest of the last record, the last record purged whole, and
+    what `chain` held before records carried their hash."""
+    best = (0, GENESIS)
+    for sql in (
+        "SELECT seq, hash FROM chain WHERE one = 1",
+        "SELECT seq, hash FROM purged ORDER BY seq DESC LIMIT 1",
+    ):
+        row = db.execute(sql).fetchone()
+        if row and row[0] > best[0]:
+            best = (row[0], row[1])
+    row = db.execute(
+        "SELECT seq, hash, CASE WHEN hash IS NULL THEN data END FROM records "
+        "ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
+    if row and row[0] > best[0]:
+        if row[1] is not None:
+            return row[0], row[1]
+        from outbox.record import read_header
+
+        return row[0], read_header(row[2]).hash
+    return best
 
 
 def _size(path: Path) -> int:

@@ -114,8 +114,9 @@ def seal_v1(box: Outbox, identity: Identity, count: int) -> list[bytes]:
             header, {"v1": True}, identity.central, identity.signing_key, identity.kid
         )
         db = sqlite3.connect(box.path)
-        db.execute("UPDATE records SET data = ? WHERE seq = ?", (data, seq + 1))
-        db.execute("UPDATE chain SET hash = ?", (record_hash,))
+        db.execute(
+            "UPDATE records SET data = ?, hash = ? WHERE seq = ?", (data, record_hash, seq + 1)
+        )
         db.commit()
         db.close()
         out.append(data)
@@ -153,3 +154,24 @@ def test_a_gap_a_broken_link_and_a_bad_signature_each_get_a_line(
     assert any(line.startswith("BROKEN LINK: seq 7") for line in lines), lines  # after the forgery
     assert lines[-1].startswith("HEAD: ") and "seq 8" in lines[-1]  # its bytes changed
     assert len(lines) == 5, lines
+
+
+@pytest.mark.parametrize("chain_row", [True, False])
+def test_an_outbox_from_before_the_hash_column_continues_its_chain(
+    tmp_path: Path, identity: Identity, chain_row: bool
+) -> None:
+    """Records sealed before `records.hash` existed: the head comes from the old `chain`
+    table, or else from the last record itself."""
+    with Outbox(tmp_path / "o.db") as box:
+        sealed = box.seal_many(identity, [("test", "t", "entry", {}) for _ in range(2)])
+    db = sqlite3.connect(tmp_path / "o.db")
+    db.execute("UPDATE records SET hash = NULL")
+    if chain_row:
+        db.execute("INSERT INTO chain VALUES (1, 2, ?)", (read_header(sealed[1].data).hash,))
+    db.commit()
+    db.close()
+    with Outbox(tmp_path / "o.db") as box:
+        assert box.head() == (2, read_header(sealed[1].data).hash)
+        third = box.seal(identity, "test", "t", "entry", {})
+        assert read_header(third.data).header.prev == read_header(sealed[1].data).hash
+        assert box.status().last_seq == 3 and check(box, identity).ok
