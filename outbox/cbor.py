@@ -40,8 +40,35 @@ def _ordered(value: Any) -> Any:
 
 
 def encode(value: Any) -> bytes:
-    """Deterministic encoding: maps sorted by encoded key bytes, shortest forms."""
+    """Deterministic encoding: maps sorted by encoded key bytes, shortest forms.
+
+    Where every map's keys are all text or all unsigned integers (records' maps are),
+    cbor2's canonical (length-first) order is that order, and cbor2 sorts in C."""
+    if _simple(value, 0):
+        return cbor2.dumps(value, canonical=True)
     return cbor2.dumps(_ordered(value))
+
+
+def _simple(value: Any, depth: int) -> bool:
+    """Only scalars, arrays, integer tags and maps whose keys are all text or all
+    unsigned integers (nothing to re-order by hand, nothing to refuse)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return True
+    if depth > MAX_DEPTH:
+        return False
+    if kind is dict:
+        keys = value.keys()
+        if not (
+            all(type(k) is str for k in keys) or all(type(k) is int and k >= 0 for k in keys)
+        ):
+            return False
+        return all(type(v) in _SCALARS or _simple(v, depth + 1) for v in value.values())
+    if kind is list or kind is tuple:
+        return all(type(v) in _SCALARS or _simple(v, depth + 1) for v in value)
+    if kind is cbor2.CBORTag:
+        return type(value.tag) is int and _simple(value.value, depth + 1)
+    return False
 
 
 def decode(data: bytes, what: str = "record") -> Any:
