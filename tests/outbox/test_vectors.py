@@ -4,6 +4,7 @@ ciphertext give the same bytes, and the bytes read, verify and decrypt as docume
 from __future__ import annotations
 
 import json
+import re
 
 import cbor2
 import pytest
@@ -98,3 +99,32 @@ def test_v2_vector_with_another_body_is_refused() -> None:
     public = vectors.signing_key().public_key()
     with pytest.raises(RecordError, match="does not match the signed hash"):
         verify_record(cbor2.dumps([envelope, bytes(altered)]), lambda k: public)
+
+
+def test_the_vectors_match_docs_record_cddl() -> None:
+    """An independent CDDL validator (cddl-rs) on the vector bytes. It applies a `.cbor`
+    control to every item of an array that holds one, so each level is checked by itself:
+    the outer structure with `bstr .cbor X` read as `bstr`, then each embedded item
+    against its rule X."""
+    pycddl = pytest.importorskip("pycddl")
+    text = (vectors.PATH.parent / "record.cddl").read_text()
+    flat = re.sub(r"bstr \.cbor [\w-]+", "bstr", text)
+
+    def check(rule: str, data: bytes, source: str = flat) -> None:
+        pycddl.Schema(f"root = {rule}\n{source}").validate_cbor(data)
+
+    for version in (1, 2):
+        entry = VECTORS[f"v{version}"]
+        for key in ("record", "record_without_body"):
+            if key in entry:
+                check("sealed-record", bytes.fromhex(entry[key]))
+        check(f"protected-v{version}", bytes.fromhex(entry["protected_header"]), text)
+    v2 = VECTORS["v2"]
+    check("hash-envelope", bytes.fromhex(v2["envelope"]))
+    v1 = cbor2.loads(bytes.fromhex(VECTORS["v1"]["record"]))
+    check("record-payload-v1", v1.value[2], text)
+    check("audit-body", bytes.fromhex(VECTORS["body_cbor"]), text)
+    with pytest.raises(pycddl.ValidationError):  # and it does refuse: v2's header as v1's
+        check("protected-v1", bytes.fromhex(v2["protected_header"]), text)
+    with pytest.raises(pycddl.ValidationError):  # ... a body that is no byte string
+        check("sealed-record", cbor2.dumps([bytes.fromhex(v2["envelope"]), 5]))

@@ -32,19 +32,17 @@ HEADER = {
     "time": 1_764_806_400_000,
     "boot": "3f0c8a2e-5b1d-4c7a-9e2f-0a1b2c3d4e5f",
     "mono": 123_456_789_000,
-    "type": "traveller",
+    "type": "audit",
     "officer": "anna",
     "dir": "entry",
     "suite": SUITE_X25519,
 }
-BODY = {
-    "document": {
-        "surname": "ERIKSSON",
-        "given_names": "ANNA MARIA",
-        "document_number": "L898902C3",
-    },
-    "decision": "admitted",
-    "portrait": bytes(range(16)),
+BODY = {  # an audit event (docs/record.cddl audit-body)
+    "event": "override",
+    "step": "face",
+    "reason": "officer accepted a frame the quality check failed",
+    "at_ms": 1_764_806_400_123,
+    "frame": bytes(range(16)),
 }
 
 
