@@ -59,9 +59,7 @@ def _simple(value: Any, depth: int) -> bool:
         return False
     if kind is dict:
         keys = value.keys()
-        if not (
-            all(type(k) is str for k in keys) or all(type(k) is int and k >= 0 for k in keys)
-        ):
+        if not (all(type(k) is str for k in keys) or all(type(k) is int and k >= 0 for k in keys)):
             return False
         return all(type(v) in _SCALARS or _simple(v, depth + 1) for v in value.values())
     if kind is list or kind is tuple:
