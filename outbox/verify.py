@@ -1,9 +1,11 @@
 """Central-side verification: signatures, enrolments, decryption, sequence continuity,
 hash chains.
 
-Given sealed records from any transport (files from `dir` media or an export, or a NATS
-JetStream stream), it reports per record whether it verifies, and per kiosk the gaps,
-duplicates and broken chain links, naming the record ids concerned. A record is trusted
+Given sealed records of either format (docs/records.md) from any transport (files from
+`dir` media or an export, or a NATS JetStream stream), with their bodies or with only
+their signed headers (v2 after the kiosk's retention), it reports per record whether it
+verifies, and per kiosk the gaps, duplicates and broken chain links, naming the record
+ids concerned. A record is trusted
 only through an enrolment (`outbox.enrolment`): its kid enrolled for the kiosk and post its
 header names, at its capture time. Whatever the bytes, every record gets a report: a
 malformed one never stops the batch.

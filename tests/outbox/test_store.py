@@ -49,7 +49,7 @@ def test_pending_in_order_and_only_acknowledged_ones_delivered(
     assert (status.pending, status.delivered, status.last_seq) == (4, 2, 6)
 
 
-def test_purge_removes_only_old_delivered_records(outbox: Outbox, identity: Identity) -> None:
+def test_purge_touches_only_old_delivered_records(outbox: Outbox, identity: Identity) -> None:
     sealed = outbox.seal_many(identity, [("test", "t", "entry", {}) for _ in range(3)])
     outbox.mark_delivered([sealed[0].record_id])
     assert outbox.purge(retention_seconds=3600) == 0  # too recent
