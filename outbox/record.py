@@ -329,17 +329,18 @@ def _read_v2_as_sealed(data: bytes) -> OpenedRecord | None:
         return None
     if type(headers) is not dict or headers.keys() != _V2_PROTECTED:
         return None
-    claims = headers[cose.CWT_CLAIMS]
-    if not (
-        type(claims) is dict
-        and all(type(k) is str for k in claims)
-        and all(type(v) in _PLAIN for v in claims.values())
-        and all(type(headers[k]) in _PLAIN for k in headers if k != cose.CWT_CLAIMS)
+    # Claims of another type or shape than a header's are refused by `Header.check` below,
+    # as `_read` refuses them; the labels' own values are checked here.
+    if type(headers[cose.CWT_CLAIMS]) is not dict or not all(
+        type(headers[k]) in _PLAIN for k in _V2_SCALAR_LABELS
     ):
         return None
     # Text keys inside, unsigned ones outside: cbor2's canonical order is §4.2.1's here.
-    if cbor2.dumps(headers, canonical=True) != protected:
-        return None
+    try:
+        if cbor2.dumps(headers, canonical=True) != protected:
+            return None
+    except (cbor2.CBOREncodeError, ValueError, TypeError, RecursionError):
+        return None  # a tag cbor2 decoded into an object it cannot write back
     kid = tail[3:11]
     message = cose.Sign1(
         protected, {cose.KID: kid}, tail[13:45], tail[47:], {cose.KID: kid, **headers}, headers
@@ -348,6 +349,7 @@ def _read_v2_as_sealed(data: bytes) -> OpenedRecord | None:
 
 
 _PLAIN = (bytes, str, int)
+_V2_SCALAR_LABELS = (cose.ALG, cose.PAYLOAD_HASH_ALG, cose.PREIMAGE_CONTENT_TYPE)
 
 
 def _bstr_span(data: bytes, at: int) -> tuple[int, int] | None:
