@@ -151,10 +151,10 @@ def verify_chain(args: argparse.Namespace) -> int:
     from outbox.errors import OutboxError
     from outbox.store import Outbox
 
-    cfg = None
-    if args.outbox is None or args.keys is None:
-        cfg = config.load(args.config)
-    path = args.outbox if args.outbox is not None else cfg.outbox_path  # type: ignore[union-attr]
+    # The configuration only for what was not given: a copied outbox file checked with
+    # enrolments needs none.
+    cfg = config.load(args.config) if args.outbox is None or args.keys is None else None
+    path: Path = args.outbox if cfg is None or args.outbox is not None else cfg.outbox_path
     if not path.is_file():
         raise OutboxError(f"{path}: no outbox file there")
     key_for = _chain_keys(cfg, args.keys)
