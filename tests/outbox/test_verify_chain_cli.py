@@ -51,6 +51,12 @@ def test_verify_chain_says_what_it_checked_with_bodies_and_without(kiosk: Path) 
     assert report["ok"] and report["first_seq"] == 1 and report["last_seq"] == 7
     assert (report["signatures_verified"], report["bodies_checked"]) == (7, 1)
     assert report["header_only"] == 6 and report["links_checked"] == 7
+    # a copy of the outbox file, checked with the enrolments and no configuration at all
+    copy = run_kiosk(
+        "outbox", "verify-chain", "--outbox", str(outbox_file(kiosk)), "--keys",
+        str(kiosk / "registry"), "--config", str(kiosk / "no-such.toml"),
+    )  # fmt: skip
+    assert copy.returncode == 0 and "signatures verified      7 of 7" in copy.stdout, copy.stderr
     # the media copies and the kept headers verify centrally as one set of records
     export = run_kiosk("outbox", "export", str(kiosk / "export"))
     assert export.returncode == 0
