@@ -13,6 +13,8 @@ Ed25519 verify of the envelope (+ SHA-256 of the body) (+ HPKE decrypt of the bo
 
     python bench/verify_bench.py [--records N] [--size BYTES] [--workers N]
 
+`--workers 2` checks records in two forked processes, as `kiosk verify --workers 2`.
+
 Targets (issue #19): 100,000 records of 10 KB, >= 5,000 records/s with bodies and
 >= 20,000 records/s headers only.
 """
@@ -88,7 +90,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--size", type=int, default=10_000, help="body bytes")
     parser.add_argument(
-        "--workers", type=int, default=0, help="verify processes (0: as kiosk verify picks)"
+        "--workers", type=int, default=1, help="verify processes (kiosk verify's --workers)"
     )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="verify-bench-"))
@@ -116,7 +118,6 @@ def main() -> None:
         bound = crypto_bound(records, key, central)
         for name, seconds in bound.items():
             print(f"   {name + ' alone':<30} {seconds * 1e6:7.1f} us per record")
-        workers = args.workers or None
         signature = bound["Ed25519 verify"]
         cases = [
             ("headers only", headers, None, signature, 20_000),
@@ -124,7 +125,7 @@ def main() -> None:
             ("with bodies, decrypted", records, central, sum(bound.values()), None),
         ]
         for name, data, key_central, per_record, target in cases:
-            rate = run_verify(data, registry, key_central, workers or 0)
+            rate = run_verify(data, registry, key_central, args.workers)
             goal = f"target >= {target:,} /s" if target else ""
             print(
                 f"   {name:<24} ours {rate:8.0f} /s   bound (crypto alone, 1 core) "

@@ -47,9 +47,10 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=0,
+        default=1,
         metavar="N",
-        help="processes that check signatures (default 0: one per CPU for large batches)",
+        help="processes that check records side by side in large batches (default 1; 0: one "
+        "per CPU; worth it only where cores are free)",
     )
     nats = parser.add_argument_group("for nats:// and tls:// sources")
     nats.add_argument("--nats-ca", metavar="PEM", help="CA certificate(s) of the NATS servers")
