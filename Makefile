@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-EXTRAS := test,bench,train,sim,pkcs11
+EXTRAS := test,bench,train,sim,pkcs11,central
 
 # Debian packages the project needs at run time or in its tests.
 APT_PACKAGES := \
@@ -24,7 +24,8 @@ APT_PACKAGES := \
 	pcscd \
 	libpcsclite-dev \
 	swig \
-	vsmartcard-vpcd
+	vsmartcard-vpcd \
+	postgresql
 
 .PHONY: all setup system-deps venv test lint typecheck pytest demo bench clean
 

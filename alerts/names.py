@@ -158,7 +158,7 @@ _READINGS = (
     (re.compile("KH"), "H"),
     (re.compile("W"), "V"),
     (re.compile("C(?![HKZ])"), "S"),
-    (re.compile("^X"), "S"),  # pinyin X is Wade-Giles HS (Xiao, Hsiao)
+    (re.compile("X"), "S"),  # pinyin X is Wade-Giles HS (Xiao, Hsiao; Weixin, Weihsin)
 )
 
 

@@ -7,6 +7,8 @@
   pairs and of skeleton + birth year, see alerts.names) with the person's date of birth; a
   covering index on (k, id, birth) answers "who shares a key with this traveller and was
   born on a date that could still score a hit" without touching `entries`.
+- `part_counts(part, n)`: how many listed persons carry each name part (MRZ form), so a
+  check can tell a rare name from a common one by the list itself.
 - `meta`: version, when it was signed, when its signature runs out, the last sync.
 
 A full list is built in a new file and renamed over the old one, so a failed load leaves
@@ -21,6 +23,7 @@ import datetime as dt
 import operator
 import os
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -43,6 +46,9 @@ CREATE TABLE IF NOT EXISTS name_keys (
     k INTEGER NOT NULL, id INTEGER NOT NULL, birth TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS part_counts (
+    part TEXT PRIMARY KEY, n INTEGER NOT NULL
+) WITHOUT ROWID;
 """
 INDEXES = """
 CREATE UNIQUE INDEX IF NOT EXISTS entries_key ON entries (list_id, reference);
@@ -119,6 +125,7 @@ class Store:
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
         self._inode = 0
+        self._persons: tuple[int, int] | None = None  # (inode, persons) of an old store
 
     # -- connection ---------------------------------------------------------------------
     @property
@@ -243,8 +250,11 @@ class Store:
 
     @staticmethod
     def _insert(conn: sqlite3.Connection, entries: Iterable[Entry], first_id: int) -> int:
-        """Insert entries and their keys in chunks (bounded memory for a million rows)."""
+        """Insert entries, their keys and their name parts' counts in chunks (bounded memory
+        for a million rows; the counts are one small dict of distinct parts)."""
         count = 0
+        parts_seen: Counter[str] = Counter()
+        persons = 0
         rows: list[tuple[Any, ...]] = []
         keys: list[tuple[int, int, str]] = []
         next_id = first_id
@@ -261,11 +271,14 @@ class Store:
             if name is not None:
                 birth = entry.birth_date
                 keys.extend((k, next_id, birth) for k in entry_keys(name, birth))
+                parts_seen.update(set(name.parts))
+                persons += 1
             next_id += 1
             count += 1
             if len(rows) >= 20000:
                 flush()
         flush()
+        _count_parts(conn, parts_seen.items(), persons)
         return count
 
     def apply_delta(
@@ -306,18 +319,60 @@ class Store:
             return False
         entry_id, parts, birth, category = row
         if category == "person":
-            keys = entry_keys(parts_name(parts), birth)
+            name = parts_name(parts)
+            keys = entry_keys(name, birth)
             conn.executemany(
                 "DELETE FROM name_keys WHERE k = ? AND id = ?", [(k, entry_id) for k in keys]
             )
+            _count_parts(conn, ((part, -1) for part in set(name.parts)), -1)
         conn.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
         return True
 
     # -- reading ------------------------------------------------------------------------
+    def part_counts(self, parts: Iterable[str]) -> dict[str, int]:
+        """How many listed persons carry each of these name parts (absent: 0)."""
+        wanted = sorted(set(parts))
+        if not wanted:
+            return {}
+        rows = self.conn.execute(
+            f"SELECT part, n FROM part_counts WHERE part IN ({', '.join('?' * len(wanted))})",
+            wanted,
+        ).fetchall()
+        return dict(rows)
+
+    def persons(self) -> int:
+        """Listed persons (the denominator of a name part's frequency)."""
+        conn = self.conn
+        row = conn.execute("SELECT value FROM meta WHERE key = 'persons'").fetchone()
+        if row is not None:
+            return int(row[0])
+        # a store loaded before counts were kept (its parts count as rare until the next
+        # full list): count once per file, not per check
+        if self._persons is None or self._persons[0] != self._inode:
+            counted = conn.execute("SELECT count(*) FROM entries WHERE category = 'person'")
+            self._persons = (self._inode, int(counted.fetchone()[0]))
+        return self._persons[1]
+
     def entries(self) -> Iterator[Entry]:
         cursor = self.conn.execute(f"SELECT {', '.join(COLUMNS)} FROM entries ORDER BY id")
         for row in cursor:
             yield Entry(*row)
+
+
+def _count_parts(conn: sqlite3.Connection, counts: Iterable[tuple[str, int]], persons: int) -> None:
+    """Add to the listed persons' name-part counts and to the persons' total."""
+    rows = [(part, n) for part, n in counts if n]
+    conn.executemany(
+        "INSERT INTO part_counts (part, n) VALUES (?, ?) "
+        "ON CONFLICT (part) DO UPDATE SET n = n + excluded.n",
+        rows,
+    )
+    if persons:
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('persons', ?) ON CONFLICT (key) "
+            "DO UPDATE SET value = CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER)",
+            (str(persons),),
+        )
 
 
 class _transaction:

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import json
 import os
 import random
+import re
 import shutil
 import sqlite3
 import statistics
@@ -41,151 +41,14 @@ sys.path.insert(0, str(ROOT))
 from alerts.entries import COLUMNS  # noqa: E402
 from alerts.publish import Repository, create_keys  # noqa: E402
 from tests.alerts.name_corpus import CORPUS  # noqa: E402
-
-
-# -- names ----------------------------------------------------------------------------------
-def words(text: str) -> list[str]:
-    return text.split()
-
-
-ARABIC_GIVEN = words(
-    "MOHAMMED AHMED ALI OMAR YOUSSEF KHALED HASSAN HUSSEIN IBRAHIM MAHMOUD MUSTAFA "
-    "ABDULLAH ABDULRAHMAN ABDELAZIZ SAEED SALEH KARIM JAMAL TARIQ ZIAD WALID NASSER FAISAL "
-    "HAMZA BILAL ADNAN RAMI SAMI FARID MAJID RASHID SULTAN FATIMA AISHA MARIAM ZAINAB "
-    "KHADIJA LAYLA NOOR HANAN AMAL SALMA RANIA HIBA DINA YASMIN SAMIRA"
+from tests.alerts.name_pools import (  # noqa: E402
+    FAMILIES,
+    compatible,
+    name_key,
+    random_birth,
+    random_person,
+    variant,
 )
-ARABIC_ROOTS = words(
-    "HASSAN SAYED RASHID ZAHRANI QAHTANI SHAMMARI OTAIBI HARBI DOSARI MANSOURI HASHIMI "
-    "BAGHDADI MASRI TAMIMI SHEIKH NAJJAR HADDAD KHOURY SABBAGH ATTAR HALABI SHAMI "
-    "JABER NASSAR HAMDAN KHALIL OBEID SALEM AMIN AZIZ KARIM FARAJ MAJID NOURI SAADI "
-    "JANABI OBAIDI DULAIMI JUBOURI TIKRITI KUBAISI ANI RAWI HAKIM MAHDI"
-)
-RUSSIAN_GIVEN = words(
-    "ALEKSANDR SERGEY DMITRY ANDREY ALEKSEY IVAN MAKSIM NIKOLAY MIKHAIL YEVGENY VLADIMIR "
-    "PAVEL ROMAN OLEG IGOR YURI VIKTOR ANATOLY BORIS GRIGORY ANNA OLGA NATALYA ELENA "
-    "TATYANA IRINA SVETLANA YULIA EKATERINA MARINA LYUDMILA OKSANA"
-)
-RUSSIAN_ROOTS = words(
-    "SMIRN IVAN KUZNETS POP VASILI PETR SOKOL MIKHAIL NOVIK FEDOR MOROZ VOLK ALEKSE "
-    "LEBED SEMEN EGOR PAVL KOZL STEPAN NIKOLA ORL ANDRE MAKAR ZAKHAR ZAITS SOLOVY BORIS "
-    "YAKOVL GRIGORI ROMAN VOROBY SERGE KUZMIN FROL ALEKSANDR DMITRI KOROL GUS KISELY "
-    "ILYIN MAKSIM POLYAK SOROKIN VINOGRAD KOVALCH SHEVCH BONDAR TKACH KRAVCH"
-)
-RUSSIAN_ENDINGS = ("OV", "EV", "IN", "SKY", "ENKO", "UK")
-CHINESE_SURNAMES = words(
-    "WANG LI ZHANG LIU CHEN YANG HUANG ZHAO WU ZHOU XU SUN MA ZHU HU GUO HE LIN GAO LUO "
-    "ZHENG LIANG XIE SONG TANG HAN FENG DENG CAO PENG ZENG XIAO TIAN DONG PAN YUAN CAI "
-    "JIANG YU DU YE CHENG WEI SU LU DING REN SHEN YAO"
-)
-CHINESE_SYLLABLES = words(
-    "WEI FANG JING LEI YAN JIE MIN HUI QIANG XIN MING HUA JUN YONG LI NA TAO PING GANG "
-    "HONG YUN XIU YING ZHI BO CHAO LONG PENG FEI XIA XUE MEI LAN JIAN GUO HAO YU ZE RUI "
-    "TING XUAN YI HAN SHU KAI WEN DONG"
-)
-AMHARIC_NAMES = words(
-    "TESFAYE GIRMA HAILE KEBEDE ALEMU BEKELE MENGISTU ABEBE GETACHEW TADESSE MULUGETA "
-    "YOHANNES DAWIT BIRUK SOLOMON TEWODROS ASFAW DEREJE WONDIMU ASSEFA TIGIST SELAM HANNA "
-    "MERON BETELHEM HIRUT MESERET ALMAZ TSEHAY ZENEBECH AYANA FIKRE MEKONNEN NEGASH "
-    "WORKU TEFERI BERHANU DEMISSIE GEBRU TILAHUN"
-)
-AMHARIC_PREFIX = ("GEBRE", "WOLDE", "HAILE", "TEKLE", "KIDANE", "BERHANE")
-EUROPEAN_GIVEN = words(
-    "JOHN MARY JOSE MARIA ANNA LUCAS SOPHIE JUAN CARLOS PEDRO PAUL PETER MARTIN THOMAS "
-    "ANDREAS STEFAN LUCA MARCO GIULIA CHIARA PIERRE JEAN CLAIRE CAMILLE LAURA ELENA "
-    "DANIEL DAVID MICHAEL ERIK LARS INGRID ASTRID JOAO ANA PAULO"
-)
-EUROPEAN_SURNAMES = words(
-    "SMITH JONES GARCIA MARTINEZ SILVA SANTOS MULLER SCHMIDT SCHNEIDER FISCHER DUBOIS "
-    "MARTIN BERNARD ROSSI RUSSO FERRARI ESPOSITO BIANCHI ROMANO JOHANSSON ERIKSSON "
-    "LARSSON NIELSEN HANSEN JENSEN KOWALSKI NOWAK WISNIEWSKI NOVAK HORVATH NAGY "
-    "FERNANDEZ LOPEZ GONZALEZ PEREIRA OLIVEIRA COSTA"
-)
-
-
-def uniform(rng: random.Random, items: list[str]) -> str:
-    return items[rng.randrange(len(items))]
-
-
-def zipf(rng: random.Random, items: list[str]) -> str:
-    """Common names are common: rank r drawn with weight ~ 1/r (a few names dominate)."""
-    index = int(len(items) ** rng.random()) - 1
-    return items[min(index, len(items) - 1)]
-
-
-def random_person(rng: random.Random) -> tuple[str, str]:
-    culture = rng.random()
-    if culture < 0.35:
-        # family names: a root with or without the article, ABU/BIN + a name, or a
-        # grandfather's given name
-        roll = rng.random()
-        if roll < 0.6:
-            surname = uniform(rng, ARABIC_ROOTS)
-            if rng.random() < 0.5:
-                surname = "AL-" + surname
-        elif roll < 0.75:
-            surname = rng.choice(("ABU ", "BIN ")) + uniform(rng, ARABIC_GIVEN)
-        else:
-            surname = uniform(rng, ARABIC_GIVEN)
-        given = " ".join(zipf(rng, ARABIC_GIVEN) for _ in range(rng.choice((1, 2, 2, 3))))
-    elif culture < 0.55:
-        surname = uniform(rng, RUSSIAN_ROOTS) + rng.choice(RUSSIAN_ENDINGS)
-        given = zipf(rng, RUSSIAN_GIVEN)
-        if rng.random() < 0.4:
-            given += " " + zipf(rng, RUSSIAN_GIVEN).rstrip("AY") + "OVICH"
-    elif culture < 0.7:
-        surname = zipf(rng, CHINESE_SURNAMES)
-        given = "".join(rng.choice(CHINESE_SYLLABLES) for _ in range(rng.choice((1, 2, 2))))
-    elif culture < 0.85:
-        surname = uniform(rng, AMHARIC_NAMES)  # the father's given name
-        if rng.random() < 0.4:
-            surname = rng.choice(AMHARIC_PREFIX) + uniform(rng, AMHARIC_NAMES)
-        given = zipf(rng, AMHARIC_NAMES)
-    else:
-        surname = uniform(rng, EUROPEAN_SURNAMES)
-        if rng.random() < 0.3:
-            surname += " " + uniform(rng, EUROPEAN_SURNAMES)
-        given = " ".join(zipf(rng, EUROPEAN_GIVEN) for _ in range(rng.choice((1, 2))))
-    return surname, given
-
-
-def random_birth(rng: random.Random) -> str:
-    day = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(65 * 365))
-    return day.isoformat()
-
-
-# Spelling differences romanisations make (the corpus shows each on real names).
-RESPELL = (
-    ("OU", "U"), ("U", "OU"), ("E", "A"), ("A", "E"), ("I", "EE"), ("EE", "I"), ("O", "U"),
-    ("SS", "S"), ("MM", "M"), ("S", "SS"), ("KH", "H"), ("KH", "CH"), ("SH", "SCH"),
-    ("SH", "CH"), ("CH", "TCH"), ("V", "W"), ("OV", "OFF"), ("Y", "J"), ("IY", "I"),
-    ("Y", "I"), ("PH", "F"), ("Q", "K"), ("J", "DJ"), ("TH", "T"), ("ZH", "J"), ("X", "HS"),
-    ("EI", "AY"), ("AI", "AY"),
-)  # fmt: skip
-
-
-def variant(rng: random.Random, surname: str, given: str, birth: str) -> tuple[str, str, str]:
-    """The same person as another document may print them: 1-2 respellings, and maybe
-    particles dropped or joined, names swapped, a middle name missing, day/month swapped."""
-    parts = [surname, given]
-    for _ in range(rng.choice((1, 1, 2))):
-        which = rng.randrange(2)
-        options = [(a, b) for a, b in RESPELL if a in parts[which]]
-        if options:
-            a, b = rng.choice(options)
-            positions = [i for i in range(len(parts[which])) if parts[which].startswith(a, i)]
-            at = rng.choice(positions)
-            parts[which] = parts[which][:at] + b + parts[which][at + len(a) :]
-    surname, given = parts
-    roll = rng.random()
-    if surname.startswith("AL-") and roll < 0.3:
-        surname = rng.choice((surname[3:], "AL" + surname[3:], "EL-" + surname[3:]))
-    elif roll < 0.4:
-        surname, given = given, surname
-    elif roll < 0.5 and " " in given:
-        given = given.rsplit(" ", 1)[0]
-    if rng.random() < 0.1 and len(birth) == 10 and int(birth[8:]) <= 12:
-        birth = f"{birth[:5]}{birth[8:]}-{birth[5:7]}"
-    return surname, given, birth
 
 
 # -- the list -------------------------------------------------------------------------------
@@ -210,7 +73,7 @@ def write_list(path: Path, count: int, seed: int) -> tuple[list[dict[str, str]],
                                  rng.choice(("UTO", "D", "FRA", "EGY", "RUS", "CHN", "ETH")),
                                  number, "", "", "", "", "", "stolen blank"])  # fmt: skip
                 continue
-            surname, given = random_person(rng)
+            culture, surname, given = random_person(rng)
             # a few listed persons are known by their birth year only
             birth = random_birth(rng) if rng.random() < 0.97 else str(rng.randrange(1940, 2005))
             row = {"list_id": "WATCH", "reference": f"P{index}", "category": "person",
@@ -218,30 +81,91 @@ def write_list(path: Path, count: int, seed: int) -> tuple[list[dict[str, str]],
                    "given_names": given, "birth_date": birth,
                    "note": "bench entry"}  # fmt: skip
             writer.writerow([row.get(c, "") for c in COLUMNS])
-            persons.append(row)
+            persons.append({**row, "culture": culture})
     return persons, numbers
 
 
-def write_changed_list(source: Path, target: Path, changes: int, seed: int) -> None:
-    """The same list with `changes` rows changed: a third modified, removed, added each."""
+def write_changed_list(
+    source: Path, target: Path, changes: int, seed: int
+) -> tuple[set[str], list[dict[str, str]]]:
+    """The same list with `changes` rows changed: a third modified, removed, added each
+    (never the hand-written corpus). Returns the removed references and the added persons."""
     rng = random.Random(seed)
     with source.open(newline="") as handle:
         rows = list(csv.reader(handle))
     header, body = rows[0], rows[1:]
     third = changes // 3
-    picked = rng.sample(range(len(body)), 2 * third)
+    generated = [i for i, row in enumerate(body) if row[0] != "CORPUS"]
+    picked = rng.sample(generated, 2 * third)
     for i in picked[:third]:
         body[i][COLUMNS.index("action")] = "notify" if body[i][3] != "notify" else "refer"
     removed = set(picked[third:])
+    gone = {body[i][1] for i in removed}
     body = [row for i, row in enumerate(body) if i not in removed]
+    added = []
     for n in range(changes - 2 * third):
-        surname, given = random_person(rng)
-        body.append(["WATCH", f"NEW{n}", "person", "refer", "", "", "", surname, given,
-                     random_birth(rng), "", "", "added"])  # fmt: skip
+        culture, surname, given = random_person(rng)
+        row = ["WATCH", f"NEW{n}", "person", "refer", "", "", "", surname, given,
+               random_birth(rng), "", "", "added"]  # fmt: skip
+        body.append(row)
+        added.append({**dict(zip(COLUMNS, row, strict=True)), "culture": culture})
     with target.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         writer.writerows(body)
+    return gone, added
+
+
+def build_queries(
+    persons: list[dict[str, str]], numbers: list[str], args: argparse.Namespace
+) -> tuple[dict[str, list[dict[str, Any]]], int]:
+    """Variants of listed persons per family, the hand-written corpus, unlisted travellers
+    (redrawn while they are namesakes of a listed person: the same normalised full name and
+    a compatible date of birth), listed documents. Returns them and the redraw count."""
+    rng = random.Random(args.seed * 1000 + 18)
+    queries: dict[str, list[dict[str, Any]]] = {"variants": [], "corpus": [], "unlisted": [],
+                                                "documents": []}  # fmt: skip
+    per_family = args.variants // len(FAMILIES)
+    for family in FAMILIES:
+        made = 0
+        while made < per_family:
+            person = persons[rng.randrange(len(persons))]
+            shown = variant(rng, family, person["culture"], person["surname"],
+                            person["given_names"], person["birth_date"])  # fmt: skip
+            if shown is None:
+                continue
+            surname, given, birth, field = shown
+            queries["variants"].append({"want": person["reference"], "family": family,
+                                        "traveller": {"surname": surname, "given_names": given,
+                                                      "birth_date": birth,
+                                                      "name_field": field}})  # fmt: skip
+            made += 1
+    for index, (_, _, variants) in enumerate(CORPUS):
+        for surname, given, birth, field in variants:
+            queries["corpus"].append({"want": f"C-{index}", "traveller": {
+                "surname": surname, "given_names": given, "birth_date": birth,
+                "name_field": field}})  # fmt: skip
+    births: dict[tuple[str, ...], list[str]] = {}
+    for _, (surname, given, birth), _ in CORPUS:
+        births.setdefault(name_key(surname, given), []).append(birth)
+    for person in persons:
+        births.setdefault(name_key(person["surname"], person["given_names"]), []).append(
+            person["birth_date"]
+        )
+    fresh = random.Random(args.seed * 1000 + 2)  # other draws from the same name pools
+    redrawn = 0
+    while len(queries["unlisted"]) < args.unlisted:
+        _, surname, given = random_person(fresh)
+        birth = random_birth(fresh)
+        if any(compatible(birth, b) for b in births.get(name_key(surname, given), ())):
+            redrawn += 1
+            continue
+        queries["unlisted"].append({"traveller": {
+            "surname": surname, "given_names": given, "birth_date": birth,
+            "doc_number": f"Q{fresh.randrange(10**8):08d}", "doc_state": "UTO"}})  # fmt: skip
+    for number in rng.sample(numbers, min(2000, len(numbers))):
+        queries["documents"].append({"want": None, "traveller": {"doc_number": number}})
+    return queries, redrawn
 
 
 # -- the kiosk side (a child process) ----------------------------------------------------------
@@ -270,7 +194,9 @@ def kiosk_side(work: Path, phase: str) -> None:
         queries = json.loads((work / "queries.json").read_text())
         matcher = Matcher(store)
         for name in ("variants", "corpus", "unlisted", "documents"):
-            times, cpus, found, hits, same = [], [], 0, 0, 0
+            times, cpus, found, hits = [], [], 0, 0
+            families: dict[str, list[int]] = {}
+            causes: dict[str, int] = {}
             for query in queries[name]:
                 traveller = Traveller(**query["traveller"])
                 t0, c0 = time.perf_counter(), time.thread_time()
@@ -278,11 +204,18 @@ def kiosk_side(work: Path, phase: str) -> None:
                 times.append(time.perf_counter() - t0)
                 cpus.append(time.thread_time() - c0)
                 hits += bool(result_hits)
-                same += any(_same_person_by_data(traveller, h.entry) for h in result_hits)
-                found += any(h.entry.reference == query.get("want") for h in result_hits)
+                ok = any(h.entry.reference == query.get("want") for h in result_hits)
+                found += ok
+                family = families.setdefault(query.get("family", name), [0, 0])
+                family[0] += ok
+                family[1] += 1
+                if name == "unlisted" and result_hits:
+                    why = cause(result_hits[0].reasons)
+                    causes[why] = causes.get(why, 0) + 1
             p99 = 1000 * sorted(times)[int(0.99 * (len(times) - 1))]
             cpu99 = 1000 * sorted(cpus)[int(0.99 * (len(cpus) - 1))]
-            figures[name] = {"n": len(times), "found": found, "hit": hits, "same": same,
+            figures[name] = {"n": len(times), "found": found, "hit": hits,
+                             "families": families, "causes": causes,
                              "p50_ms": 1000 * statistics.median(times), "p99_ms": p99,
                              "cpu_p99_ms": cpu99}  # fmt: skip
         # the reference: a plain indexed lookup of the document number in the same store
@@ -300,17 +233,23 @@ def kiosk_side(work: Path, phase: str) -> None:
     print(json.dumps(figures))
 
 
-def _same_person_by_data(traveller: Any, entry: Any) -> bool:
-    """A listed person with the traveller's very name parts and a date of birth within the
-    tolerances a list must allow (partial, one day or year apart, day and month swapped):
-    a hit any matcher must give, whoever the traveller really is."""
-    from alerts.match import birth_adjustment
-    from alerts.names import Name
-
-    mine = sorted(Name.of(traveller.surname, traveller.given_names).parts)
-    theirs = sorted(Name.of(entry.surname, entry.given_names).parts)
-    points, _ = birth_adjustment(traveller.birth_date, entry.birth_date)
-    return mine == theirs and points > -20
+def cause(reasons: list[str]) -> str:
+    """Which reason fired, in a few words: how the dates agreed and how the name parts
+    were paired (the tags of the name's account)."""
+    date = "dates not compared"
+    for reason in reasons[1:]:
+        for tag in ("same date", "day and month swapped", "one day apart", "one year apart",
+                    "agrees", "no date of birth"):  # fmt: skip
+            if tag in reason:
+                date = "no listed date" if tag == "no date of birth" else tag
+    account = reasons[0] if reasons else ""
+    tags = sorted(set(re.findall(r"\(([a-z ]+?)\)", account)))
+    tags = [t if not t.startswith("without") else "particle" for t in tags]
+    if "listed only" in account:
+        tags.append("a listed part missing")
+    if "read only" in account:
+        tags.append("a read part not listed")
+    return f"{date}; name: {', '.join(sorted(set(tags))) or 'parts equal'}"
 
 
 def run_child(work: Path, phase: str) -> dict[str, Any]:
@@ -368,6 +307,13 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=10_000)
     parser.add_argument("--variants", type=int, default=2_000)
     parser.add_argument("--unlisted", type=int, default=100_000)
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=2,
+        help="of the list and the queries (thresholds were tuned on seed 1)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--scan", type=int, default=30, help="queries for the rapidfuzz scan")
     parser.add_argument("--kiosk-side", nargs=2, metavar=("DIR", "PHASE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -377,10 +323,9 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="alerts-bench-"))
     try:
-        rng = random.Random(18)
         print(f"list: {args.entries:,} entries (half documents, half persons), in {work}")
         started = time.perf_counter()
-        persons, numbers = write_list(work / "list.csv", args.entries, 1)
+        persons, numbers = write_list(work / "list.csv", args.entries, args.seed)
         print(f"  generated in {time.perf_counter() - started:.1f} s")
         create_keys(work / "keys")
         repo = Repository(work / "repo", work / "keys")
@@ -388,27 +333,15 @@ def main() -> None:
         repo.publish(work / "list.csv")
         print(f"central: publish (parse, sign, gzip) {time.perf_counter() - started:.1f} s")
 
-        queries: dict[str, list[dict[str, Any]]] = {"variants": [], "corpus": [], "unlisted": [],
-                                                    "documents": []}  # fmt: skip
-        for person in rng.sample(persons, args.variants):
-            surname, given, birth = variant(rng, person["surname"], person["given_names"],
-                                            person["birth_date"])  # fmt: skip
-            queries["variants"].append({"want": person["reference"], "traveller": {
-                "surname": surname, "given_names": given, "birth_date": birth}})  # fmt: skip
-        for index, (_, _, variants) in enumerate(CORPUS):
-            for surname, given, birth, field in variants:
-                queries["corpus"].append({"want": f"C-{index}", "traveller": {
-                    "surname": surname, "given_names": given, "birth_date": birth,
-                    "name_field": field}})  # fmt: skip
-        fresh = random.Random(2)  # other draws from the same name pools: unlisted travellers
-        for _ in range(args.unlisted):
-            surname, given = random_person(fresh)
-            queries["unlisted"].append({"traveller": {
-                "surname": surname, "given_names": given, "birth_date": random_birth(fresh),
-                "doc_number": f"Q{fresh.randrange(10**8):08d}", "doc_state": "UTO"}})  # fmt: skip
-        for number in rng.sample(numbers, min(2000, len(numbers))):
-            queries["documents"].append({"want": None, "traveller": {"doc_number": number}})
+        gone, added = write_changed_list(work / "list.csv", work / "list2.csv", args.changes, 3)
+        # the checks run against version 2: its persons are the listed ones
+        persons = [p for p in persons if p["reference"] not in gone] + added
+        started = time.perf_counter()
+        queries, redrawn = build_queries(persons, numbers, args)
         (work / "queries.json").write_text(json.dumps(queries))
+        print(f"queries built in {time.perf_counter() - started:.1f} s; {redrawn:,} unlisted "
+              f"draws were namesakes of a listed person (same normalised full name, compatible "
+              f"date of birth) and were drawn again")  # fmt: skip
 
         floor = raw_sqlite_load(work / "list.csv", work / "raw.db")
         load = run_child(work, "load")
@@ -417,7 +350,6 @@ def main() -> None:
               f"[target <= 60 s]; raw SQLite insert of the same rows, no keys: {floor:.1f} s; "
               f"peak extra memory while loading {load['peak_extra_mb']:.0f} MB")  # fmt: skip
 
-        write_changed_list(work / "list.csv", work / "list2.csv", args.changes, 3)
         started = time.perf_counter()
         published = repo.publish(work / "list2.csv")
         print(f"central: publish v2 with {published.upserted + published.deleted:,} changes "
@@ -438,14 +370,18 @@ def main() -> None:
               f"[target <= 5 ms]; load average now {os.getloadavg()[0]:.1f} on "
               f"{os.cpu_count()} cores")  # fmt: skip
         v, c, u = check["variants"], check["corpus"], check["unlisted"]
-        print(f"recall, generated spelling variants: {v['found']}/{v['n']} = "
-              f"{v['found'] / v['n']:.1%} [target >= 98 %]")  # fmt: skip
+        print(f"recall, generated variants of listed persons: {v['found']}/{v['n']} = "
+              f"{v['found'] / v['n']:.1%} [target >= 98 %]; per family:")  # fmt: skip
+        for family, (ok, n) in v["families"].items():
+            print(f"    {family:<11} {ok:>4}/{n:<4} = {ok / n:.1%}")
         print(f"recall, hand-written corpus (tests/alerts) inside the big list: "
               f"{c['found']}/{c['n']} = {c['found'] / c['n']:.1%}")  # fmt: skip
-        print(f"false hits on unlisted travellers: {u['hit']}/{u['n']} = "
-              f"{u['hit'] / u['n']:.3%} [target <= 0.1 %]; of them {u['same']} have the listed "
-              f"person's every name part and a birth date within the tolerances; "
-              f"others {(u['hit'] - u['same']) / u['n']:.3%}")  # fmt: skip
+        print(
+            f"false hits on unlisted travellers (no namesakes): {u['hit']}/{u['n']} = "
+            f"{u['hit'] / u['n']:.3%} [target <= 0.1 %]; per cause (the best hit's reasons):"
+        )
+        for why, n in sorted(u["causes"].items(), key=lambda item: -item[1])[:12]:
+            print(f"    {n:>5}  {why}")
         print(f"extra memory of the kiosk process (peak RSS above its RSS after imports): "
               f"{check['peak_extra_mb']:.0f} MB [target <= 150 MB]")  # fmt: skip
         sample = queries["variants"][: args.scan]
@@ -455,7 +391,8 @@ def main() -> None:
               f"{ms:.0f} ms per query, top-5 recall {recall:.0%} on {len(sample)} variants; "
               f"ours p50 {ours:.2f} ms ({ms / ours:.0f}x)")  # fmt: skip
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ class BiometricsError(Exception):
 
 def match(reference: Any, probe: Any) -> MatchResult:
     """1:1 face verification of `probe` against `reference` (images or encoded bytes):
-    score, threshold and decision; see `biometrics.verify`. Pure CPU work (~200 ms): run
-    it off the UI loop."""
+    score, threshold and decision; see `biometrics.verify`. Pure CPU work (~60-120 ms of
+    CPU for two images): run it off the UI loop."""
     from biometrics.verify import match as _match
 
     return _match(reference, probe)

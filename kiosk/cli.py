@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "verify",
     "chip",
     "alerts",
+    "central",
 )
 
 
@@ -42,6 +43,7 @@ def _error_types() -> tuple[type[BaseException], ...]:
         ("outbox", "OutboxError"),
         ("emrtd", "EMRTDError"),
         ("alerts", "AlertsError"),
+        ("central", "CentralError"),
     ):
         module = sys.modules.get(module_name)
         error = getattr(module, class_name, None) if module else None

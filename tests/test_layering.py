@@ -73,3 +73,28 @@ def test_only_kiosk_run_imports_the_simulator() -> None:
         if module == "kiosk.sim" or module.startswith("kiosk.sim.")
     ]
     assert wrong == []
+
+
+def test_central_imports_no_library_but_outbox_and_alerts() -> None:
+    """The central intake verifies records with `outbox` (and may use `alerts`); devices,
+    MRZ, chip and biometrics are the kiosk's business, and so is the kiosk application."""
+    allowed = {"outbox", "alerts"}
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line}: imports {module}"
+        for path in sources("central")
+        for line, module in imports(path)
+        if module.split(".")[0] in (set(LIBRARIES) | {"kiosk"}) - allowed
+    ]
+    assert sources("central") and wrong == []
+
+
+def test_only_the_central_command_of_the_kiosk_cli_imports_central() -> None:
+    allowed = {ROOT / "kiosk" / "commands" / "central.py"}
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line}: imports {module}"
+        for path in sources("kiosk")
+        if path not in allowed
+        for line, module in imports(path)
+        if module.split(".")[0] == "central"
+    ]
+    assert wrong == []

@@ -100,6 +100,13 @@ def _score(result: MRZResult | None, pred: Prediction) -> tuple[int, float]:
     return valid, float(np.mean(pred.confidence))
 
 
+def _certain(result: MRZResult | None, pred: Prediction, grid: Grid) -> bool:
+    """Whether a read that parsed is final though not valid: every cell read with at least
+    MIN_CONFIDENCE, on a grid whose width is not in doubt. Another view or the other way up
+    would read the same print, so the search stops (a specimen's wrong check digit)."""
+    return result is not None and not grid.doubt and min(pred.confidence) >= MIN_CONFIDENCE
+
+
 def read_image(
     image: np.ndarray | str | Path, *, classifier: Classifier | None = None
 ) -> ImageRead:
@@ -114,14 +121,15 @@ def read_image(
     model = classifier or default_classifier()
     t_read = 0.0
     best: tuple[tuple[int, float], Grid, Prediction, MRZResult | None] | None = None
-    # Later passes only when the ones before found nothing valid, so they cost time on hard
+    # Later passes only when the ones before found nothing final, so they cost time on hard
     # images only: black ink alone (coloured print, stamps and marks drawn over the MRZ
-    # fade), then a locally equalised copy (print under strong glare).
+    # fade), then a locally equalised copy (print under strong glare). Final is a valid read,
+    # or a certain one (`_certain`): a document printed with a wrong check digit reads the
+    # same through every view, and a read of the wrong way up is never certain.
+    done = False
     for view in _VIEWS:
         if view is ink and not _colourful(image):
             continue  # the brightest channel of a grey picture is the picture
-        if best is not None and best[0][0]:
-            break
         attempt = view(image)
         for grid in iter_locate(attempt):
             for oriented in (grid, rotate_grid(grid)):
@@ -139,10 +147,13 @@ def read_image(
                 score = _score(result, pred)
                 if best is None or score > best[0]:
                     best = (score, oriented, pred, result)
-                if score[0]:
-                    break  # valid this way up: the other way cannot be
-            if best is not None and best[0][0]:
+                done = bool(score[0]) or _certain(result, pred, oriented)
+                if done:
+                    break  # this way up is final: the other way cannot be
+            if done:
                 break
+        if done:
+            break
     elapsed = (time.perf_counter() - start) * 1000
     timings = {"locate_ms": elapsed - t_read * 1000, "read_ms": t_read * 1000}
     if best is None:

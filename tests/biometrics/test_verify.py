@@ -66,3 +66,41 @@ def test_only_the_licensed_model_files_load() -> None:
     assert model_path("shape_predictor_5_face_landmarks.dat").is_file()
     with pytest.raises(BiometricsError):
         biometrics.match(b"not an image", b"")
+
+
+def test_our_descriptor_network_gives_dlibs_own_descriptors(
+    matcher: FaceMatcher, photos: dict[str, np.ndarray]
+) -> None:
+    # biometrics.resnet runs the ResNet on numpy's BLAS; dlib's own (BLAS-less) network is
+    # the reference: on the same face chip, the same 128 numbers to float rounding.
+    import dlib
+
+    from biometrics.resnet import DescriptorNet
+
+    path = model_path("dlib_face_recognition_resnet_model_v1.dat")
+    theirs_net, ours_net = dlib.face_recognition_model_v1(str(path)), DescriptorNet(path)
+    for name, img in photos.items():
+        rgb = np.ascontiguousarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+        face = matcher.finder.find(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))[0]
+        chip = np.asarray(dlib.get_face_chip(rgb, face.shape, 150, 0.25))
+        theirs = np.array(theirs_net.compute_face_descriptor(chip))
+        assert np.abs(ours_net(chip) - theirs).max() < 1e-5, name
+    with pytest.raises(BiometricsError, match="150x150"):
+        ours_net(np.zeros((100, 100, 3), np.uint8))
+    with pytest.raises(BiometricsError, match="does not look like dlib's face ResNet"):
+        DescriptorNet(model_path("shape_predictor_5_face_landmarks.dat"))
+
+
+def test_the_references_descriptor_is_computed_once_for_a_travellers_captures(
+    matcher: FaceMatcher, photos: dict[str, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    portrait = cv2.imencode(".jpg", photos["luispedro"], [cv2.IMWRITE_JPEG_QUALITY, 70])[1]
+    reference = portrait.tobytes()  # as a document's portrait arrives
+    probes = [photos["luispedro"], cv2.flip(photos["luispedro"], 1), photos["astronaut"]]
+    computed: list[int] = []
+    real = matcher.descriptor
+    monkeypatch.setattr(matcher, "descriptor", lambda image: computed.append(1) or real(image))
+    results = [matcher.compare(reference, probe) for probe in probes]
+    assert [r.decision for r in results] == ["match", "match", "no match"]
+    assert len(computed) == 1 + len(probes)  # the reference once, each probe once
+    assert matcher.compare(reference, probes[0]) == results[0]
