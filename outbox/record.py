@@ -262,7 +262,9 @@ class OpenedRecord:
             and self.has_body
             and hashlib.sha256(self.ciphertext).digest() != self.message.payload
         ):
-            raise RecordError("the body does not match the signed hash: the record was altered")
+            raise RecordError(
+                "the body does not match the hash its signature covers: the record was altered"
+            )
 
 
 def read_header(data: bytes) -> OpenedRecord:

@@ -61,7 +61,7 @@ def test_body_cannot_be_moved_under_another_header(
     a = read_header(outbox.seal(identity, "test", "t", "entry", {"who": "a"}).data)
     b = read_header(outbox.seal(identity, "test", "t", "entry", {"who": "b"}).data)
     spliced = dataclasses.replace(a, ciphertext=b.ciphertext)
-    with pytest.raises(RecordError, match="does not match the signed hash"):
+    with pytest.raises(RecordError, match="does not match the hash its signature covers"):
         decrypt_body(spliced, load_central_private(keys.central_private))
     resigned, _ = seal_ciphertext(a.header, b.ciphertext, identity.signing_key, identity.kid)
     record = verify_record(resigned, lambda kid: identity.signing_key.public_key())

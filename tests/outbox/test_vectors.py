@@ -97,7 +97,7 @@ def test_v2_vector_with_another_body_is_refused() -> None:
     altered = bytearray(body)
     altered[-1] ^= 1
     public = vectors.signing_key().public_key()
-    with pytest.raises(RecordError, match="does not match the signed hash"):
+    with pytest.raises(RecordError, match="does not match the hash its signature covers"):
         verify_record(cbor2.dumps([envelope, bytes(altered)]), lambda k: public)
 
 
