@@ -1,8 +1,9 @@
 """Outbox figures beside their references, from the same run on this machine.
 
-1. Seal + durable enqueue of 100 KB records, one fsync'd transaction each, beside raw
-   SQLite inserting the same number of 100 KB blobs with the same durability settings
-   (WAL, synchronous=FULL): the floor this disk allows.
+1. Seal + durable enqueue of 100 KB records (format v2), one fsync'd transaction each,
+   beside raw SQLite inserting the same number of 100 KB blobs with the same durability
+   settings (WAL, synchronous=FULL), and the bound: that raw insert plus the crypto of the
+   format measured alone (SHA-256 of the body, Ed25519 over the small hash envelope, HPKE).
 2. Bursts sealed with group commit (`seal_many`, one fsync per burst).
 3. Draining a 10,000-record backlog to NATS JetStream on loopback through the forwarder,
    beside nats-py publishing the same bytes straight to JetStream (same batch size).
@@ -48,31 +49,39 @@ PEAK_RSS = (
 )
 
 
-def raw_sqlite(path: Path, count: int, size: int) -> float:
+def raw_open(path: Path) -> sqlite3.Connection:
+    """A bare table with the outbox's durability settings and page size."""
     db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA page_size=16384")
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     db.execute("CREATE TABLE r (seq INTEGER PRIMARY KEY, data BLOB)")
+    return db
+
+
+def raw_insert(db: sqlite3.Connection, count: int, size: int) -> float:
+    """Inserts per second, one fsync'd transaction each."""
     blob = os.urandom(size)
     start = time.perf_counter()
     for _ in range(count):
         db.execute("BEGIN IMMEDIATE")
         db.execute("INSERT INTO r (data) VALUES (?)", (blob,))
         db.execute("COMMIT")
-    elapsed = time.perf_counter() - start
-    db.close()
-    return count / elapsed
+    return count / (time.perf_counter() - start)
 
 
 def crypto_seconds(identity: Identity, size: int, count: int = 500) -> dict[str, float]:
-    """Seconds per record of each cryptographic step alone, on a 100 KB body, hot cache."""
+    """Seconds per record of each cryptographic step of format v2 alone, hot cache: HPKE of
+    the body, SHA-256 of the ciphertext, Ed25519 over the envelope's Sig_structure (the
+    protected header with the clear header fields, and the 32-byte hash: ~400 bytes)."""
     body = os.urandom(size)
     central = identity.central
     hpke = suite(central.suite)
+    envelope = os.urandom(400)
     steps = {
-        "Ed25519 sign": lambda: identity.signing_key.sign(body),
         "HPKE encrypt": lambda: hpke.encrypt(body, central.key, info=b"header"),
-        "SHA-256 chain hash": lambda: hashlib.sha256(body).digest(),
+        "SHA-256 of the body": lambda: hashlib.sha256(body).digest(),
+        "Ed25519 sign (400 B)": lambda: identity.signing_key.sign(envelope),
     }
     seconds = {}
     for name, step in steps.items():
@@ -155,6 +164,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seal", type=int, default=500, help="100 KB records to seal")
     parser.add_argument("--backlog", type=int, default=10_000, help="records to drain")
+    parser.add_argument("--seal-only", action="store_true", help="stop after the seal figures")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="outbox-bench-"))
     try:
@@ -164,21 +174,41 @@ def main() -> None:
         size = 100_000
 
         print(f"== seal + durable enqueue, {args.seal} records of 100 KB, fsync each")
-        floor = raw_sqlite(work / "raw.db", args.seal, size + 400)
+        # Raw and ours in turn, in slices of 50 records on two files that grow side by side:
+        # a neighbour's burst on this shared machine hits both sides alike.
+        # The crypto steps alone are timed in the same slices.
+        raw_db = raw_open(work / "raw.db")
+        raw_seconds = ours_seconds = 0.0
+        crypto = dict.fromkeys(crypto_seconds(identity, size, 5), 0.0)
+        done = 0
         with Outbox(work / "seal.db") as box:
-            ours = seal_one_by_one(box, identity, args.seal, size)
-        crypto = crypto_seconds(identity, size)
+            seal_one_by_one(box, identity, 20, size)  # warm: schema, first pages
+            raw_insert(raw_db, 20, size + 600)
+            while done < args.seal:
+                step = min(50, args.seal - done)
+                raw_seconds += step / raw_insert(raw_db, step, size + 600)
+                ours_seconds += step / seal_one_by_one(box, identity, step, size)
+                for name, seconds in crypto_seconds(identity, size, step).items():
+                    crypto[name] += seconds * step
+                done += step
+        raw_db.close()
+        floor, ours = done / raw_seconds, done / ours_seconds
+        crypto = {name: seconds / done for name, seconds in crypto.items()}
         print(f"   raw SQLite insert (WAL, FULL)  {floor:8.0f} /s")
-        print(f"   ours: sign + encrypt + store   {ours:8.0f} /s   ({ours / floor:.2f} of raw)")
-        print("   target >= 800 /s")
         for name, seconds in crypto.items():
-            print(f"     {name + ' of 100 KB alone':<34} {seconds * 1e3:5.3f} ms")
+            print(f"     {name + ' alone':<32} {seconds * 1e3:7.3f} ms")
         bound = 1 / (1 / floor + sum(crypto.values()))
-        print(f"   bound: raw insert + those steps  {bound:6.0f} /s   (nothing else counted)")
+        print(f"   bound: raw insert + those steps {bound:7.0f} /s   (nothing else counted)")
+        print(
+            f"   ours: seal v2 + store          {ours:8.0f} /s   ({ours / bound:.2f} of the "
+            f"bound, {ours / floor:.2f} of raw)   target >= 800 /s and >= 0.90 of the bound"
+        )
         with Outbox(work / "burst.db") as box:
             for burst in (10, 50):
                 rate = seal_bursts(box, identity, args.seal, size, burst)
                 print(f"   group commit, bursts of {burst:<3}     {rate:8.0f} /s")
+        if args.seal_only:
+            return
 
         binary = shutil.which("nats-server") or "/usr/sbin/nats-server"
         if not Path(binary).exists():

@@ -21,7 +21,11 @@ from outbox import cbor
 from outbox.errors import RecordError
 
 COSE_SIGN1_TAG = 18
-ALG, KID = 1, 4
+ALG, CONTENT_TYPE, KID = 1, 3, 4
+CWT_CLAIMS = 15  # RFC 9597: claims about the payload, in the protected header
+# RFC 9995 (COSE Hash Envelope): the payload is a hash of the content ("preimage").
+PAYLOAD_HASH_ALG, PREIMAGE_CONTENT_TYPE, PAYLOAD_LOCATION = 258, 259, 260
+SHA_256 = -16  # COSE algorithm registry
 EDDSA, ED25519 = -8, -19
 ACCEPTED_ALGORITHMS = (EDDSA, ED25519)
 
@@ -41,6 +45,7 @@ class Sign1:
     payload: bytes
     signature: bytes
     headers: dict[Any, Any]  # protected over unprotected, decoded once by `parse`
+    protected_headers: dict[Any, Any] | None = None  # the protected map alone
 
     @property
     def kid(self) -> bytes | None:
@@ -49,7 +54,8 @@ class Sign1:
 
 
 def sig_structure(protected: bytes, payload: bytes, external_aad: bytes = b"") -> bytes:
-    return cbor.encode(["Signature1", protected, external_aad, payload])
+    # An array of one text and three byte strings: cbor2's encoding is the deterministic one.
+    return cbor2.dumps(["Signature1", protected, external_aad, payload])
 
 
 def sign1(
@@ -86,7 +92,9 @@ def parse(data: bytes) -> Sign1:
         raise RecordError("COSE_Sign1 protected header must be a map")
     if not isinstance(headers.get(KID, unprotected.get(KID, b"")), bytes):
         raise RecordError("COSE_Sign1 kid must be a byte string")
-    return Sign1(protected, dict(unprotected), payload, signature, {**unprotected, **headers})
+    return Sign1(
+        protected, dict(unprotected), payload, signature, {**unprotected, **headers}, headers
+    )
 
 
 def check_signature(message: Sign1, key: ed25519.Ed25519PublicKey) -> None:

@@ -204,11 +204,11 @@ class Forwarder:
                 self.notifier.watchdog()
 
     def _purge(self) -> None:
-        """Delete delivered records past their retention."""
+        """Drop the bodies of delivered records past their retention (headers stay)."""
         if self.retention_seconds is not None:
             purged = self.outbox.purge(self.retention_seconds)
             if purged:
-                log.info("purged %d delivered records past retention", purged)
+                log.info("dropped the bodies of %d delivered records past retention", purged)
 
     def _make_room(self) -> None:
         """On a nearly full disk, delivered records go before their retention ends: the
@@ -223,8 +223,8 @@ class Forwarder:
             return
         if purged:
             log.warning(
-                "the outbox's disk is nearly full: purged %d delivered records before their "
-                "retention ended",
+                "the outbox's disk is nearly full: dropped the bodies of %d delivered records "
+                "before their retention ended",
                 purged,
             )
 

@@ -25,7 +25,6 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from outbox import cbor, cose
 from outbox.errors import RecordError
-from outbox.record import record_hash
 
 # (kid, kiosk, post, time_ms) -> why that key may not sign for that kiosk then, or None.
 Enrolled = Callable[[bytes | None, Any, Any, Any], str | None]
@@ -64,6 +63,8 @@ def sign(heartbeat: Heartbeat, key: cose.Signer, kid: bytes) -> bytes:
 
 def is_heartbeat(data: bytes) -> bool:
     """True for a well-formed COSE_Sign1 that declares itself a heartbeat (no signature check)."""
+    if data[:1] != b"\xd2":  # not tag 18: a v2 record (an array) or nothing of ours
+        return False
     try:
         headers = cbor.decode(cose.parse(data).protected, "protected header")
     except (RecordError, ValueError, TypeError):
@@ -112,10 +113,15 @@ def from_http_header(text: str) -> bytes:
 
 class Diverted:
     """Wraps `(where, bytes)` sources: heartbeats are kept aside, records pass through
-    (and the hash of each readable record is noted, to compare with the heartbeats)."""
+    (and the hash of each readable record is noted, to compare with the heartbeats; a
+    caller that gets the hashes from the verifier's reports says `note_hashes=False` and
+    saves reading each record twice)."""
 
-    def __init__(self, sources: Iterable[tuple[str, bytes | OSError]]) -> None:
+    def __init__(
+        self, sources: Iterable[tuple[str, bytes | OSError]], note_hashes: bool = True
+    ) -> None:
         self.sources = sources
+        self.note_hashes = note_hashes
         self.heartbeats: list[tuple[str, bytes]] = []
         self.hashes: dict[str, dict[int, bytes]] = {}
 
@@ -129,10 +135,14 @@ class Diverted:
             if is_heartbeat(data):
                 self.heartbeats.append((where, data))
                 continue
+            if not self.note_hashes:
+                yield where, data
+                continue
             try:
-                header = read_header(data).header
+                record = read_header(data)
+                header = record.header
                 if isinstance(header.kiosk, str) and isinstance(header.seq, int):
-                    self.hashes.setdefault(header.kiosk, {})[header.seq] = record_hash(data)
+                    self.hashes.setdefault(header.kiosk, {})[header.seq] = record.hash
             except (RecordError, ValueError, TypeError, AttributeError, KeyError):
                 pass  # the verifier reports it
             yield where, data

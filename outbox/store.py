@@ -3,8 +3,14 @@
 WAL journal, `synchronous=FULL`: when `seal()` returns, the record and the new chain head
 are on disk (fsync'd) and survive SIGKILL and power loss. The sequence number and the
 previous record's hash are assigned in the same write transaction that stores the record,
-so the chain is gapless whatever crashes. States: pending -> delivered -> purged after the
-retention period. Nothing undelivered is ever deleted.
+so the chain is gapless whatever crashes. States: pending -> delivered -> header only after
+the retention period. Nothing undelivered is ever deleted.
+
+Retention drops the bodies of delivered records and keeps their headers: a v2 record
+without its body is its signed hash envelope, so signatures, sequence and chain can still
+be checked (`kiosk outbox verify-chain`) for a few hundred bytes a record. A v1 record
+signs its body and cannot be kept without it: it is deleted whole and its hash is kept
+(`purged`), so the chain through it still links.
 
 The state lives in two small tables (`pending`, `delivered`), never in the record's own
 row: changing a 100 KB row rewrites all its pages, so marking a batch delivered would
@@ -36,6 +42,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -59,10 +66,13 @@ CREATE TABLE IF NOT EXISTS records (
     size INTEGER NOT NULL,
     sealed_at REAL NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered')),
-    delivered_at REAL
+    delivered_at REAL,
+    hash BLOB
 );
 CREATE TABLE IF NOT EXISTS pending (seq INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS delivered (seq INTEGER PRIMARY KEY, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS dropped (seq INTEGER PRIMARY KEY, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS purged (seq INTEGER PRIMARY KEY, hash BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS chain (
     one INTEGER PRIMARY KEY CHECK (one = 1),
     seq INTEGER NOT NULL,
@@ -75,6 +85,9 @@ CREATE TABLE IF NOT EXISTS link (
     at REAL NOT NULL
 );
 """
+# `records.hash` (the record hash, what the next record's prev holds) came with format v2:
+# the chain's head is the last record's, so sealing writes no extra page for it. `chain`
+# is what outboxes kept before; it is still read (for records sealed before the column).
 # Added to `link` after the first release (an older outbox gets them on open): when the
 # state began, and the last error with its time, kept while the link is up again.
 _LINK_COLUMNS = {"since": "REAL", "error": "TEXT NOT NULL DEFAULT ''", "error_at": "REAL"}
@@ -82,6 +95,7 @@ _LINK_COLUMNS = {"since": "REAL", "error": "TEXT NOT NULL DEFAULT ''", "error_at
 _REMEASURE_AFTER_S = 1.0
 WAL_LIMIT_BYTES = 4 * 1024**2  # checkpoint at about this size, and cut the WAL back to it
 BALLAST_MAX_BYTES = 16 * 1024**2
+_PURGE_SLICE = 200  # records per purge transaction
 
 
 @dataclass(frozen=True)
@@ -93,8 +107,8 @@ class Identity:
     signing_key: Signer  # a key file's Ed25519PrivateKey, or a key in a token
     central: CentralPublicKey
 
-    @property
-    def kid(self) -> bytes:
+    @cached_property
+    def kid(self) -> bytes:  # once: it hashes the public key (a token round trip for some)
         from outbox.keys import kid
 
         return kid(self.signing_key.public_key())
@@ -128,6 +142,7 @@ class Status:
     link_seen_at: float | None = None  # when the forwarder last looked
     last_error: str = ""
     last_error_at: float | None = None
+    header_only: int = 0  # delivered records whose body was dropped after the retention
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -143,6 +158,7 @@ class Status:
             "link_seen_at": self.link_seen_at,
             "last_error": self.last_error,
             "last_error_at": self.last_error_at,
+            "header_only": self.header_only,
         }
 
 
@@ -192,6 +208,8 @@ class Outbox:
                         "FROM records WHERE state = 'delivered'"
                     )
                     db.execute("DROP INDEX IF EXISTS records_state")
+                if "hash" not in {row[1] for row in db.execute("PRAGMA table_info(records)")}:
+                    db.execute("ALTER TABLE records ADD COLUMN hash BLOB")
                 columns = {row[1] for row in db.execute("PRAGMA table_info(link)")}
                 for name, kind in _LINK_COLUMNS.items():
                     if name not in columns:
@@ -339,20 +357,11 @@ class Outbox:
         items: Iterable[tuple[str, str, str, dict[str, Any]]],
     ) -> list[Sealed]:
         """Seal several records in one transaction (one fsync): group commit for bursts."""
-        from outbox.record import (
-            Header,
-            boot_id,
-            monotonic_ns,
-            now_ms,
-            record_hash,
-            seal_record,
-            uuid7,
-        )
+        from outbox.record import Header, boot_id, monotonic_ns, now_ms, seal_and_hash, uuid7
 
         items = list(items)
         with self._write("nothing was sealed") as db:
-            row = db.execute("SELECT seq, hash FROM chain WHERE one = 1").fetchone()
-            seq, prev = (row[0], row[1]) if row else (0, GENESIS)
+            seq, prev = _head_in(db)
             sealed: list[Sealed] = []
             for record_type, officer, direction, body in items:
                 seq += 1
@@ -370,23 +379,18 @@ class Outbox:
                     direction=direction,
                     suite=identity.central.suite,
                 )
-                data = seal_record(
+                data, record_hash = seal_and_hash(
                     header, body, identity.central, identity.signing_key, identity.kid
                 )
                 self._check_room(len(data))
                 db.execute(
-                    "INSERT INTO records (seq, id, type, data, size, sealed_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (seq, header.record_id, record_type, data, len(data), time.time()),
+                    "INSERT INTO records (seq, id, type, data, size, sealed_at, hash) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (seq, header.record_id, record_type, data, len(data), time.time(), record_hash),
                 )
                 db.execute("INSERT INTO pending (seq) VALUES (?)", (seq,))
-                prev = record_hash(data)
+                prev = record_hash
                 sealed.append(Sealed(header.record_id, seq, data))
-            db.execute(
-                "INSERT INTO chain (one, seq, hash) VALUES (1, ?, ?) "
-                "ON CONFLICT (one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                (seq, prev),
-            )
         return sealed
 
     # -- forwarding ------------------------------------------------------------------
@@ -439,21 +443,27 @@ class Outbox:
         return marked
 
     def purge(self, retention_seconds: float, zero_freed: bool = True) -> int:
-        """Delete delivered records older than the retention period (never pending ones),
-        then checkpoint so the WAL gives its room back.
+        """Drop the bodies of records delivered longer ago than the retention period
+        (never a pending one's), keeping their signed headers, then checkpoint so the WAL
+        gives its room back. Returns how many records lost their body.
 
         SQLite overwrites freed pages with zeros (Debian builds it with secure_delete on),
         which writes every purged byte again. On a full disk that cannot be afforded:
         `zero_freed=False` zeroes only what costs no extra writes (secure_delete=FAST);
-        the rest of those pages (clear headers, encrypted bodies) goes with reuse.
+        the rest of those pages (encrypted bodies) goes with reuse.
         """
         cutoff = time.time() - retention_seconds
         with self._lock:
             before = self._db.execute("PRAGMA secure_delete").fetchone()[0]
             if not zero_freed:
                 self._db.execute("PRAGMA secure_delete=FAST")
+        purged = 0
         try:
-            purged = self._with_ballast_given_up(lambda: self._purge(cutoff))
+            while True:  # in slices: a write transaction stays short, whatever the backlog
+                done = self._with_ballast_given_up(lambda: self._purge(cutoff))
+                purged += done
+                if done < _PURGE_SLICE:
+                    break
         finally:
             with self._lock:
                 self._db.execute(f"PRAGMA secure_delete={int(before)}")
@@ -462,13 +472,35 @@ class Outbox:
         return purged
 
     def _purge(self, cutoff: float) -> int:
+        from outbox.errors import RecordError
+        from outbox.record import read_header, record_hash, without_body
+
+        now = time.time()
         with self._write("delivered records could not be purged") as db:
-            cursor = db.execute(
-                "DELETE FROM records WHERE seq IN (SELECT seq FROM delivered WHERE at <= ?)",
-                (cutoff,),
-            )
-            db.execute("DELETE FROM delivered WHERE at <= ?", (cutoff,))
-            return int(cursor.rowcount)
+            rows = db.execute(
+                "SELECT r.seq, r.data FROM delivered d JOIN records r ON r.seq = d.seq "
+                "WHERE d.at <= ? AND d.seq NOT IN (SELECT seq FROM dropped) "
+                "ORDER BY d.seq LIMIT ?",
+                (cutoff, _PURGE_SLICE),
+            ).fetchall()
+            for seq, data in rows:
+                try:
+                    record = read_header(data)
+                    stripped = without_body(record)
+                except RecordError:  # v1: signed with its body; gone whole, its hash kept
+                    db.execute(
+                        "INSERT OR REPLACE INTO purged (seq, hash) VALUES (?, ?)",
+                        (seq, record_hash(data)),
+                    )
+                    db.execute("DELETE FROM records WHERE seq = ?", (seq,))
+                    db.execute("DELETE FROM delivered WHERE seq = ?", (seq,))
+                    continue
+                db.execute(
+                    "UPDATE records SET data = ?, size = ? WHERE seq = ?",
+                    (stripped, len(stripped), seq),
+                )
+                db.execute("INSERT INTO dropped (seq, at) VALUES (?, ?)", (seq, now))
+            return len(rows)
 
     def checkpoint(self) -> None:
         """Copy the WAL into the database and cut the WAL back (best effort: a reader may
@@ -498,8 +530,8 @@ class Outbox:
 
     def head(self) -> tuple[int, bytes]:
         """The last sealed sequence number and its record hash (the chain's head)."""
-        row = self._read("SELECT seq, hash FROM chain WHERE one = 1")
-        return (row[0][0], row[0][1]) if row else (0, GENESIS)
+        with self._lock:
+            return _head_in(self._db)
 
     # -- figures ---------------------------------------------------------------------
     def status(self) -> Status:
@@ -508,7 +540,8 @@ class Outbox:
             "FROM pending p JOIN records r ON r.seq = p.seq"
         )[0]
         delivered, last_delivered = self._read("SELECT count(*), max(at) FROM delivered")[0]
-        chain = self._read("SELECT seq FROM chain WHERE one = 1")
+        header_only = self._read("SELECT count(*) FROM dropped")[0][0]
+        last_seq = self.head()[0]
         link = self._read(
             "SELECT state, detail, since, at, error, error_at FROM link WHERE one = 1"
         )
@@ -517,7 +550,7 @@ class Outbox:
             pending_bytes=pending_bytes,
             oldest_pending_age=(time.time() - oldest) if oldest else None,
             delivered=delivered,
-            last_seq=chain[0][0] if chain else 0,
+            last_seq=last_seq,
             last_delivered_at=last_delivered,
             link=link[0][0] if link else "unknown",
             link_detail=link[0][1] if link else "",
@@ -525,6 +558,7 @@ class Outbox:
             link_seen_at=link[0][3] if link else None,
             last_error=link[0][4] if link else "",
             last_error_at=link[0][5] if link else None,
+            header_only=header_only,
         )
 
     _LISTED = (
@@ -556,6 +590,47 @@ class Outbox:
         elif state == "delivered":
             sql += " JOIN delivered d ON d.seq = r.seq"
         yield from self._read(sql + " ORDER BY r.seq")
+
+    def chain_rows(self, batch: int = 1000) -> Iterator[tuple[int, bytes]]:
+        """seq and bytes of every record kept (bodies or not), in sequence order, read in
+        slices so a long outbox is never all in memory."""
+        after = 0
+        while True:
+            rows = self._read(
+                "SELECT seq, data FROM records WHERE seq > ? ORDER BY seq LIMIT ?", (after, batch)
+            )
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = rows[-1][0]
+
+    def purged_hashes(self) -> dict[int, bytes]:
+        """seq -> record hash of the v1 records deleted whole after their retention."""
+        return dict(self._read("SELECT seq, hash FROM purged"))
+
+
+def _head_in(db: sqlite3.Connection) -> tuple[int, bytes]:
+    """The chain's head: the newest of the last record, the last record purged whole, and
+    what `chain` held before records carried their hash."""
+    best = (0, GENESIS)
+    for sql in (
+        "SELECT seq, hash FROM chain WHERE one = 1",
+        "SELECT seq, hash FROM purged ORDER BY seq DESC LIMIT 1",
+    ):
+        row = db.execute(sql).fetchone()
+        if row and row[0] > best[0]:
+            best = (row[0], row[1])
+    row = db.execute(
+        "SELECT seq, hash, CASE WHEN hash IS NULL THEN data END FROM records "
+        "ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
+    if row and row[0] > best[0]:
+        if row[1] is not None:
+            return row[0], row[1]
+        from outbox.record import read_header
+
+        return row[0], read_header(row[2]).hash
+    return best
 
 
 def _size(path: Path) -> int:

@@ -1,9 +1,11 @@
 """Central-side verification: signatures, enrolments, decryption, sequence continuity,
 hash chains.
 
-Given sealed records from any transport (files from `dir` media or an export, or a NATS
-JetStream stream), it reports per record whether it verifies, and per kiosk the gaps,
-duplicates and broken chain links, naming the record ids concerned. A record is trusted
+Given sealed records of either format (docs/records.md) from any transport (files from
+`dir` media or an export, or a NATS JetStream stream), with their bodies or with only
+their signed headers (v2 after the kiosk's retention), it reports per record whether it
+verifies, and per kiosk the gaps, duplicates and broken chain links, naming the record
+ids concerned. A record is trusted
 only through an enrolment (`outbox.enrolment`): its kid enrolled for the kiosk and post its
 header names, at its capture time. Whatever the bytes, every record gets a report: a
 malformed one never stops the batch.
@@ -14,7 +16,6 @@ record hash of each kiosk are remembered, so a batch of seq 6..9 continues from 
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -124,6 +125,9 @@ class RecordReport:
     status: str = "ok"
     problems: list[str] = field(default_factory=list)
     body: dict[str, Any] | None = None
+    version: int | None = None  # record format, 1 or 2
+    has_body: bool | None = None  # False: dropped after delivery, the header checked alone
+    record_hash: bytes | None = None  # of a readable record (what the next one's prev holds)
 
     def fail(self, status: str, problem: str) -> None:
         self.status = status
@@ -139,6 +143,8 @@ class RecordReport:
             "ok": not self.problems,
             "status": self.status,
             "problems": self.problems,
+            "version": self.version,
+            "has_body": self.has_body,
         }
 
 
@@ -233,22 +239,103 @@ def verify(
     registry: Registry,
     central: CentralPrivateKey | None = None,
     state: dict[str, KioskState] | None = None,
+    workers: int = 1,
 ) -> tuple[list[RecordReport], list[KioskReport]]:
     """A report per record and per kiosk. With `state`, each kiosk continues from its
-    remembered seq and hash; the reports' `state` is what to remember next."""
+    remembered seq and hash; the reports' `state` is what to remember next.
+
+    `workers`: processes that check records (signatures, bodies, decryption) side by
+    side; 0 picks one per CPU once the batch is large. Those processes are forked, so a
+    caller with threads of its own keeps the default, 1 (checked in this process).
+    """
     state = state or {}
     reports: list[RecordReport] = []
-    good: dict[str, dict[int, list[OpenedRecord]]] = defaultdict(lambda: defaultdict(list))
-    for where, data in sources:
-        report = RecordReport(where)
+    good: dict[str, dict[int, list[_Link]]] = defaultdict(lambda: defaultdict(list))
+    for report, link in _checked(sources, registry, central, workers):
         reports.append(report)
-        record = _check_record(report, data, registry, central)
-        if record is not None:
-            good[record.header.kiosk][record.header.seq].append(record)
+        if link is not None:
+            good[link.kiosk][link.seq].append(link)
     kiosks = [
         _check_kiosk(kiosk, by_seq, state.get(kiosk)) for kiosk, by_seq in sorted(good.items())
     ]
     return reports, kiosks
+
+
+@dataclass(frozen=True)
+class _Link:
+    """What the chain check needs of a trusted record."""
+
+    kiosk: str
+    seq: int
+    prev: bytes
+    hash: bytes
+    uuid: str
+
+
+_CHUNK = 256  # records handed to a worker at a time
+_PARALLEL_FROM = 4 * _CHUNK  # fewer records are checked here: a pool costs more than it saves
+_context: tuple[Registry, CentralPrivateKey | None] | None = None  # what forked workers use
+
+
+def _check_chunk(
+    chunk: list[tuple[str, bytes | OSError]],
+) -> list[tuple[RecordReport, _Link | None]]:
+    assert _context is not None
+    registry, central = _context
+    out = []
+    for where, data in chunk:
+        report = RecordReport(where)
+        record = _check_record(report, data, registry, central)
+        link = None
+        if record is not None:
+            header = record.header
+            link = _Link(header.kiosk, header.seq, header.prev, record.hash, report.record_id or "")
+        out.append((report, link))
+    return out
+
+
+def _checked(
+    sources: Iterable[tuple[str, bytes | OSError]],
+    registry: Registry,
+    central: CentralPrivateKey | None,
+    workers: int,
+) -> Iterator[tuple[RecordReport, _Link | None]]:
+    """Each source's report and link, in order: here, or in forked worker processes with
+    a few chunks in flight (never the whole batch in memory)."""
+    global _context
+    import itertools
+    import os
+
+    _context = (registry, central)
+    if workers == 0:
+        workers = min(os.cpu_count() or 1, 8)
+    items = iter(sources)
+    first = list(itertools.islice(items, _PARALLEL_FROM))
+    if workers <= 1 or len(first) < _PARALLEL_FROM:
+        for chunk in _chunks(itertools.chain(first, items)):
+            yield from _check_chunk(chunk)
+        return
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        flight: deque[Future[list[tuple[RecordReport, _Link | None]]]] = deque()
+        for chunk in _chunks(itertools.chain(first, items)):
+            flight.append(pool.submit(_check_chunk, chunk))
+            if len(flight) >= 2 * workers:
+                yield from flight.popleft().result()
+        while flight:
+            yield from flight.popleft().result()
+
+
+def _chunks(
+    items: Iterator[tuple[str, bytes | OSError]],
+) -> Iterator[list[tuple[str, bytes | OSError]]]:
+    import itertools
+
+    while chunk := list(itertools.islice(items, _CHUNK)):
+        yield chunk
 
 
 def _check_record(
@@ -282,6 +369,7 @@ def _check_record(
         return None
     try:
         cose.check_signature(record.message, enrolments[0].public_key)
+        record.check_body()
     except RecordError as exc:
         report.fail("tampered", str(exc))
         return None
@@ -303,7 +391,7 @@ def _check_record(
         status, reason = next(v for v in verdicts if v)
         report.fail(status, reason)
         return None
-    if central is not None:
+    if central is not None and record.has_body:
         try:
             report.body = decrypt_body(record, central)
         except RecordError as exc:
@@ -313,31 +401,35 @@ def _check_record(
 
 
 def _describe(report: RecordReport, record: OpenedRecord) -> None:
-    report.record_id = str(uuid.UUID(bytes=record.header.record_id))
+    hexa = record.header.record_id.hex()  # as str(uuid.UUID(...)) writes it, faster
+    report.record_id = f"{hexa[:8]}-{hexa[8:12]}-{hexa[12:16]}-{hexa[16:20]}-{hexa[20:]}"
     report.kiosk = record.header.kiosk
     report.seq = record.header.seq
     report.record_type = record.header.record_type
+    report.version = record.version
+    report.has_body = record.has_body
+    report.record_hash = record.hash
 
 
 def _check_kiosk(
-    kiosk: str, by_seq: dict[int, list[OpenedRecord]], start: KioskState | None = None
+    kiosk: str, by_seq: dict[int, list[_Link]], start: KioskState | None = None
 ) -> KioskReport:
     report = KioskReport(kiosk)
     base = start.seq if start else 0
     report.resumed_from = start.seq if start else None
     seqs = sorted(by_seq)
     report.first_seq, report.last_seq = seqs[0], seqs[-1]
-    chosen: dict[int, OpenedRecord] = {}
+    chosen: dict[int, _Link] = {}
     for seq in seqs:
         records = by_seq[seq]
-        distinct = {r.data: r for r in records}
+        distinct = {r.hash: r for r in records}  # with or without its body: one record
         report.records += len(distinct)
         for record in records[len(distinct) :]:
-            report.duplicates.append(str(record.header.uuid))
+            report.duplicates.append(record.uuid)
         if len(distinct) > 1:
-            report.conflicts += [str(r.header.uuid) for r in distinct.values()]
+            report.conflicts += [r.uuid for r in distinct.values()]
         if seq <= base:
-            report.earlier += [str(r.header.uuid) for r in distinct.values()]
+            report.earlier += [r.uuid for r in distinct.values()]
             continue
         chosen[seq] = records[0]
     expected = base + 1
@@ -348,13 +440,13 @@ def _check_kiosk(
     previous = {base: start.hash if start else GENESIS}
     for seq, record in sorted(chosen.items()):
         prev = chosen[seq - 1].hash if seq - 1 in chosen else previous.get(seq - 1)
-        if prev is not None and record.header.prev != prev:
-            report.chain_breaks.append(str(record.header.uuid))
+        if prev is not None and record.prev != prev:
+            report.chain_breaks.append(record.uuid)
     # Remember only what verified without a gap, a conflict or a break from the start.
     last = start
     broken = set(report.chain_breaks) | set(report.conflicts)
     seq = base + 1
-    while seq in chosen and str(chosen[seq].header.uuid) not in broken:
+    while seq in chosen and chosen[seq].uuid not in broken:
         last = KioskState(seq, chosen[seq].hash)
         seq += 1
     report.state = last

@@ -1,6 +1,6 @@
 """`https`: batch POST with mutual TLS.
 
-The body is a CBOR array of COSE_Sign1 records (each one `application/cose`), sent as
+The body is a CBOR array of sealed records as byte strings (docs/record.cddl), sent as
 `Content-Type: application/cose` with the parameter `batch=array`. The reply is JSON:
 `{"results": [{"id": "<hex>", "status": "stored" | "duplicate" | "rejected",
 "reason": "..."}]}`; stored and duplicate count as acknowledged. A reply that names a

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from outbox import cbor
 from outbox.errors import RecordError
 from outbox.keys import SUITE_HYBRID, SUITE_X25519, load_central_private, load_signing_key
-from outbox.record import GENESIS, decrypt_body, read_header, record_hash, verify_record
+from outbox.record import GENESIS, decrypt_body, read_header, seal_ciphertext, verify_record
 from outbox.store import Identity, Outbox
 from tests.outbox.conftest import Keys, make_keys
 
@@ -26,7 +26,8 @@ def test_seal_verify_decrypt_round_trip(outbox: Outbox, identity: Identity, keys
     two = verify_record(second.data, lambda kid: key)
     assert (one.header.seq, two.header.seq) == (1, 2)
     assert one.header.prev == GENESIS
-    assert two.header.prev == record_hash(first.data)
+    assert two.header.prev == one.hash  # SHA-256 of the previous record's COSE_Sign1
+    assert (one.version, two.version) == (2, 2)
     assert one.header.suite == SUITE_X25519
     assert one.header.record_id[6] >> 4 == 7  # UUIDv7
     assert decrypt_body(one, load_central_private(keys.central_private)) == body
@@ -55,12 +56,17 @@ def test_hybrid_ml_kem_suite(tmp_path: Path) -> None:
 def test_body_cannot_be_moved_under_another_header(
     outbox: Outbox, identity: Identity, keys: Keys
 ) -> None:
-    """HPKE info binds the header: a body spliced into another record does not decrypt."""
+    """HPKE info binds the header: a body spliced into another record does not decrypt,
+    even when whoever spliced it could sign the result."""
     a = read_header(outbox.seal(identity, "test", "t", "entry", {"who": "a"}).data)
     b = read_header(outbox.seal(identity, "test", "t", "entry", {"who": "b"}).data)
     spliced = dataclasses.replace(a, ciphertext=b.ciphertext)
-    with pytest.raises(RecordError, match="does not decrypt"):
+    with pytest.raises(RecordError, match="does not match the hash its signature covers"):
         decrypt_body(spliced, load_central_private(keys.central_private))
+    resigned, _ = seal_ciphertext(a.header, b.ciphertext, identity.signing_key, identity.kid)
+    record = verify_record(resigned, lambda kid: identity.signing_key.public_key())
+    with pytest.raises(RecordError, match="does not decrypt"):
+        decrypt_body(record, load_central_private(keys.central_private))
 
 
 def test_wrong_central_key_does_not_decrypt(

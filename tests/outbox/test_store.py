@@ -11,7 +11,7 @@ import pytest
 
 from outbox.errors import OutboxFull
 from outbox.keys import load_central_public, load_signing_key
-from outbox.record import GENESIS, read_header, record_hash
+from outbox.record import GENESIS, read_header
 from outbox.store import Identity, Outbox
 from tests.outbox.conftest import Keys
 
@@ -23,9 +23,9 @@ def test_sequence_is_gapless_and_chained(outbox: Outbox, identity: Identity) -> 
     assert [r.seq for r in records] == list(range(1, 11))
     previous = GENESIS
     for sealed in records:
-        header = read_header(sealed.data).header
-        assert header.prev == previous
-        previous = record_hash(sealed.data)
+        record = read_header(sealed.data)
+        assert record.header.prev == previous
+        previous = record.hash
 
 
 def test_reopening_continues_the_chain(tmp_path: Path, identity: Identity) -> None:
@@ -34,7 +34,7 @@ def test_reopening_continues_the_chain(tmp_path: Path, identity: Identity) -> No
     with Outbox(tmp_path / "o.db") as box:
         second = box.seal(identity, "test", "t", "entry", {})
     assert second.seq == 2
-    assert read_header(second.data).header.prev == record_hash(first.data)
+    assert read_header(second.data).header.prev == read_header(first.data).hash
 
 
 def test_pending_in_order_and_only_acknowledged_ones_delivered(
@@ -49,7 +49,7 @@ def test_pending_in_order_and_only_acknowledged_ones_delivered(
     assert (status.pending, status.delivered, status.last_seq) == (4, 2, 6)
 
 
-def test_purge_removes_only_old_delivered_records(outbox: Outbox, identity: Identity) -> None:
+def test_purge_touches_only_old_delivered_records(outbox: Outbox, identity: Identity) -> None:
     sealed = outbox.seal_many(identity, [("test", "t", "entry", {}) for _ in range(3)])
     outbox.mark_delivered([sealed[0].record_id])
     assert outbox.purge(retention_seconds=3600) == 0  # too recent

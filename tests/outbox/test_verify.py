@@ -270,3 +270,28 @@ def test_signing_goes_through_the_key_interface(keys: Keys, identity: Identity) 
     data = seal_record(header, {"a": 1}, identity.central, signer, identity.kid)
     reports, _ = verify([("x", data)], load_registry(keys.registry))
     assert signer.calls == 1 and reports[0].status == "ok"
+
+
+def test_worker_processes_give_the_same_reports_in_the_same_order(
+    outbox: Outbox, identity: Identity, keys: Keys
+) -> None:
+    """A batch large enough for the forked workers: every report as checked in-process,
+    a tampered record and a gap included."""
+    from outbox.verify import _PARALLEL_FROM
+
+    count = _PARALLEL_FROM + 100
+    sealed = outbox.seal_many(identity, [("test", "t", "entry", {"n": n}) for n in range(count)])
+    sources: list[tuple[str, bytes | OSError]] = [(str(s.seq), s.data) for s in sealed]
+    del sources[500]  # seq 501 missing
+    bad = bytearray(sources[700][1])
+    bad[-3] ^= 1  # in the body: its hash no longer matches the signed one
+    sources[700] = (sources[700][0], bytes(bad))
+    registry = load_registry(keys.registry)
+    central = load_central_private(keys.central_private)
+    serial = verify(sources, registry, central, workers=1)
+    parallel = verify(iter(sources), registry, central, workers=2)
+    assert [r.to_dict() for r in parallel[0]] == [r.to_dict() for r in serial[0]]
+    assert [r.body for r in parallel[0]] == [r.body for r in serial[0]]
+    assert [k.to_dict() for k in parallel[1]] == [k.to_dict() for k in serial[1]]
+    assert parallel[0][700].status == "tampered"
+    assert parallel[1][0].gaps == [(501, 501), (702, 702)]  # the tampered one is not trusted
