@@ -14,6 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,12 +67,15 @@ class SimCounter:
         self._forward_timer: Any = None
         self.alerts_config = alerts  # the kiosk whose store gets the demo's alert list
         self.alerts_loaded = threading.Event()
+        self._upcoming: tuple[SimTraveller, Future[Any]] | None = None
+        self._chip_maker = ThreadPoolExecutor(1, thread_name_prefix="sim chip")
 
     def start(self) -> list[Any]:
         from kiosk.lane.devices import DeviceSpec
         from kiosk.sim.issuer import default_pki
 
         default_pki().write_trust(self.trust_dir)  # the demo issuer's CSCA: chips check out
+        self._prepare_next()
         if self.alerts_config is not None:  # while the login screen comes up (~0.5 s)
             import threading
 
@@ -161,13 +165,24 @@ class SimCounter:
 
     def present_next_document(self) -> str:
         """The next traveller puts their passport on the reader; returns their story."""
-        traveller = next(self.queue)
+        if self._upcoming is None:
+            self._prepare_next()
+        assert self._upcoming is not None
+        traveller, chip = self._upcoming
         self.story = traveller.story
         self.travellers += 1
         self.attempts = {}
-        self.chip_reader.chip = passport_chip(traveller)
+        self.chip_reader.chip = chip.result()
         self.reader.send_document(traveller.lines)
+        self._prepare_next()
         return traveller.story
+
+    def _prepare_next(self) -> None:
+        """Issue the next traveller's chip in a thread while this one is served: signing
+        the SOD and encoding the portrait (~0.3 s, more the first time) would otherwise
+        hold the officer's screen when the key that presents the document is pressed."""
+        traveller = next(self.queue)
+        self._upcoming = (traveller, self._chip_maker.submit(passport_chip, traveller))
 
     def place_finger(self, position: int) -> str:
         """The traveller puts a finger on the scanner: a synthetic print (256x288, what an
@@ -210,6 +225,7 @@ class SimCounter:
                 self.forwarder.wait(5)
             except Exception:
                 self.forwarder.kill()
+        self._chip_maker.shutdown(wait=False, cancel_futures=True)
         self.reader.stop()
         self.scanner.stop()
         self.scenes.stop()
