@@ -58,23 +58,26 @@ asyncio.run(main())
 def start_to_interactive(command: list[str], marker: str, cwd: Path) -> float:
     """Seconds from spawning in a real terminal (tmux) until `marker` is on screen."""
     session = f"bench-{time.monotonic_ns()}"
+    # A tmux server of its own: on the shared default one, a server exiting as the last
+    # session closes races the next new-session ("server exited unexpectedly").
+    tmux = ["tmux", "-L", session]
     start = time.perf_counter()
     subprocess.run(
-        ["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", *command],
+        [*tmux, "new-session", "-d", "-s", session, "-x", "100", "-y", "30", *command],
         check=True,
         cwd=cwd,
     )
     try:
         while time.perf_counter() - start < 30:
             screen = subprocess.run(
-                ["tmux", "capture-pane", "-t", session, "-p"], capture_output=True, text=True
+                [*tmux, "capture-pane", "-t", session, "-p"], capture_output=True, text=True
             ).stdout
             if marker in screen:
                 return time.perf_counter() - start
             time.sleep(0.01)
         raise RuntimeError(f"{marker!r} never appeared")
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
 
 
 async def lag_while_registering(
